@@ -1,0 +1,90 @@
+// moesim/scenario.hpp: the fully resolved description of one simulation, as plain structs.
+// config/ fills these from YAML (applying model defaults); nothing else parses text.
+#pragma once
+
+#include "moesim/model.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace moesim {
+
+struct RouterSpec {
+  std::string name = "topk";  // registry key: topk, moge, group_limited, expert_choice, hash
+  int num_experts = 0;        // routed experts (from the model)
+  int k = 0;                  // experts per token (model top_k unless overridden)
+  int groups = 1;             // expert groups (moge, group_limited)
+  int topk_group = 0;         // groups kept per token (group_limited); 0 = all groups
+  ScoringFunc scoring = ScoringFunc::softmax;
+  bool normalize = false;        // renormalise chosen weights to sum 1 (norm_topk_prob)
+  double scaling = 1.0;          // routed_scaling_factor applied to the weights
+  double capacity_factor = 0.0;  // expert_choice: C = ceil(cf * tokens * k / E); 0 there means 1.0
+};
+
+// Per-expert capacity applied after any router (GShard / Switch Transformer).
+struct CapacitySpec {
+  double factor = 0.0;  // 0: unlimited (dropless). Otherwise C = ceil(factor * tokens * k / experts).
+};
+
+struct PlacementSpec {
+  std::string name = "contiguous";  // registry key: contiguous, round_robin, by_group, explicit
+  std::vector<int> device_of_expert;  // explicit: device per logical expert [num_experts]
+  std::vector<int> phy2log;           // explicit with replicas: logical expert per physical slot
+  std::vector<int> phy2dev;           // explicit with replicas: device per physical slot
+};
+
+enum class Popularity { uniform, zipf, lognormal };
+const char* to_string(Popularity p);
+
+struct WorkloadSpec {
+  std::string name = "synthetic";  // registry key
+  Popularity popularity = Popularity::uniform;
+  double zipf_exponent = 1.0;         // zipf: popularity of rank r ~ r^-s
+  double lognormal_sigma = 1.0;       // lognormal: log popularity ~ N(0, sigma^2)
+  bool shuffle_layers = true;         // each layer gets its own random order of hot experts
+  double layer_sigma = 0.0;           // extra per-layer log-popularity noise (std dev)
+  double sequence_correlation = 0.0;  // 0..1: weight of a per-sequence shared preference
+  double logit_scale = 1.0;           // logits = scale * (log popularity + noise); shapes the weights only
+};
+
+struct SetupSpec {
+  std::string name;
+  RouterSpec router;
+  PlacementSpec placement;
+  CapacitySpec capacity;
+  WorkloadSpec workload;
+};
+
+struct ClusterSpec {
+  int devices = 8;
+  int devices_per_node = 8;
+  std::string hardware;  // hardware preset name (throughput model); empty = none
+  int nodes() const { return (devices + devices_per_node - 1) / devices_per_node; }
+};
+
+struct RunSpec {
+  int steps = 100;               // batches simulated per setup
+  int64_t tokens_per_step = 4096;  // tokens in one batch (all devices together)
+  int tokens_per_sequence = 1;   // consecutive tokens sharing a sequence (1 = decode: one per sequence)
+  int layers = 0;                // MoE layers simulated; 0 = all of the model's MoE layers
+  uint64_t seed = 1;
+  int threads = 1;               // 0 = all hardware threads; never changes results
+};
+
+struct ScenarioSpec {
+  std::string name;
+  std::string description;
+  std::string file;  // where it came from ("" if built in code)
+  ModelSpec model;
+  ClusterSpec cluster;
+  RunSpec run;
+  std::vector<SetupSpec> setups;
+
+  int simulated_layers() const {
+    int all = model.moe_layers();
+    return (run.layers > 0 && run.layers < all) ? run.layers : all;
+  }
+};
+
+}  // namespace moesim
