@@ -1,2 +1,73 @@
-// PLACEHOLDER: the CLI is being written.
-int main() { return 0; }
+// moesim command line: run, compare, validate, list.
+#include "commands.hpp"
+
+#include "moesim/error.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace {
+
+void add_run_options(CLI::App* cmd, moesim::cli::RunOptions& opt) {
+  cmd->add_option("--format,-f", opt.format, "output format: table (for people), json, csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  cmd->add_option("--output,-o", opt.output, "write the report to FILE (atomically) instead of standard output");
+  cmd->add_option("--seed", opt.seed, "random seed (overrides run.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--steps", opt.steps, "batches to simulate (overrides run.steps)")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", opt.threads, "worker threads, 0 = all cores (overrides run.threads); never changes results")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--per-layer", opt.per_layer, "csv: one row per setup and MoE layer");
+}
+
+void add_set_option(CLI::App* cmd, moesim::cli::RunOptions& opt) {
+  cmd->add_option("--set,-s", opt.overrides,
+                  "override a scenario key by its path, e.g. --set run.tokens_per_step=4096 "
+                  "--set setups[1].router.k=4 (repeatable)")
+      ->type_name("KEY=VALUE");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"moesim: Mixture-of-Experts routing and load-balance simulator"};
+  app.require_subcommand(1);
+  moesim::cli::RunOptions opt;
+  std::string list_what;
+
+  auto* run = app.add_subcommand("run", "run a scenario's setups and report load balance");
+  run->add_option("scenario", opt.scenarios, "scenario YAML file")->required()->expected(1)->check(CLI::ExistingFile);
+  add_run_options(run, opt);
+  add_set_option(run, opt);
+
+  auto* compare = app.add_subcommand(
+      "compare", "run several scenarios on the same token stream (same seed) and print them side by side with ratios");
+  compare->add_option("scenarios", opt.scenarios, "scenario YAML files")->required()->check(CLI::ExistingFile);
+  add_run_options(compare, opt);
+  add_set_option(compare, opt);
+
+  auto* validate = app.add_subcommand("validate", "check scenario files without running them");
+  validate->add_option("scenarios", opt.scenarios, "scenario YAML files")->required()->check(CLI::ExistingFile);
+  add_set_option(validate, opt);
+
+  auto* list = app.add_subcommand("list", "print what is registered, each with a one-line description");
+  list->add_option("what", list_what, "routers, placements, workloads, formats, models, hardware or scenarios (default: all)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*run || *compare) return moesim::cli::cmd_run(opt);
+    if (*validate) return moesim::cli::cmd_validate(opt);
+    if (*list) return moesim::cli::cmd_list(list_what);
+  } catch (const moesim::Error& e) {
+    std::cerr << "moesim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "moesim: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  return 0;
+}

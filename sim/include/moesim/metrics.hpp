@@ -32,6 +32,7 @@ enum class Metric : int {
   device_min_over_mean,    // min_i T_i / mean_i T_i
   device_cv,               // std_i T_i / mean_i T_i (population std)
   imbalance_score,         // (max_i T_i - min_i T_i) / tokens (Pangu Pro MoE Eq. 3)
+  imbalanced_batch,        // 1 if imbalance_score > 0 else 0: its mean is P(IS > 0) (Pangu Fig. 2b)
   expert_max_over_mean,    // max_e tokens_e / mean_e tokens_e
   drop_rate,               // dropped / requested
   distinct_experts_mean,   // mean over devices of distinct experts activated

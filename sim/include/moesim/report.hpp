@@ -13,7 +13,6 @@ inline constexpr int kJsonSchemaVersion = 1;
 
 struct ReportOptions {
   bool per_layer = false;  // CSV: one row per (setup, layer) instead of per setup
-  bool per_step = false;   // JSON: include the per-step series
 };
 
 class Reporter {

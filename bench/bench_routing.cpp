@@ -1,0 +1,173 @@
+// bench/bench_routing.cpp: routing throughput (tokens/s, one thread) of every registered router.
+//
+//   BM_Route/<router>_<experts>_<k>/<tokens>   one Router::route call on [tokens, experts] fp32
+//                                              logits; items_per_second = tokens routed per second.
+// Sweep: every router in builtin_registries().routers x experts {8, 64, 256} x k {1, 2, 8} (k <= experts)
+// x tokens {4096, 16384, 65536}. Plus the issue-6 target shapes at 32768 tokens (see kTargets).
+#include "bench_common.hpp"
+
+#include "moesim/error.hpp"
+#include "moesim/registries.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moesim::bench {
+namespace {
+
+struct RouteCase {
+  RouterSpec spec;
+  std::vector<float> bias;  // [experts] selection bias, or empty
+  int64_t tokens = 0;
+};
+
+bool accepts(const RouterEntry& entry, const RouterSpec& spec) {
+  if (!entry.validate) return true;
+  try {
+    entry.validate(spec, "bench", "router");
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+std::string label_of(const RouterSpec& s) {
+  std::string l = s.name + " E=" + std::to_string(s.num_experts) + " k=" + std::to_string(s.k);
+  if (s.groups != 1) l += " groups=" + std::to_string(s.groups);
+  if (s.topk_group != 0) l += " topk_group=" + std::to_string(s.topk_group);
+  l += std::string(" ") + to_string(s.scoring);
+  return l;
+}
+
+// The sweep's spec for (router, experts, k), or nothing when the router rejects them all.
+// A parameter the router's validator does not check (it accepts a value no grouped router could use)
+// is taken to be unused and left at its default, so labels only show what the router uses. Grouped routers get the
+// most groups (8, 4, 2, 1) they accept, keeping half of them per token where they take topk_group.
+std::optional<RouterSpec> sweep_spec(const std::string& name, const RouterEntry& entry, int experts, int k) {
+  RouterSpec base;
+  base.name = name;
+  base.num_experts = experts;
+  base.k = k;
+
+  RouterSpec probe = base;
+  probe.num_experts = 64;
+  probe.k = 8;
+  probe.groups = 64;  // one expert per group, more groups than k: fine unless the router groups experts
+  const bool uses_groups = !accepts(entry, probe);
+  probe.groups = 8;
+  probe.topk_group = 99;  // more groups kept than exist
+  const bool uses_topk_group = !accepts(entry, probe);
+
+  std::vector<RouterSpec> candidates;
+  for (int g : uses_groups ? std::vector<int>{8, 4, 2, 1} : std::vector<int>{1}) {
+    RouterSpec s = base;
+    s.groups = g;
+    if (uses_topk_group && g > 1) {
+      s.topk_group = g / 2;
+      candidates.push_back(s);
+    }
+    s.topk_group = 0;
+    candidates.push_back(s);
+  }
+  for (const RouterSpec& s : candidates) {
+    if (accepts(entry, s)) return s;
+  }
+  return std::nullopt;
+}
+
+void bm_route(benchmark::State& state, const RouteCase& c) {
+  state.SetLabel(label_of(c.spec));
+  std::unique_ptr<Router> router;
+  const Scores& scores = random_logits(c.spec.num_experts, c.tokens);
+  ThreadPool pool(1);
+  Assignments out;
+  try {  // also the warm-up: sizes `out` once, outside the timed loop
+    router = builtin_registries().routers.get(c.spec.name).factory.make(c.spec);
+    router->route(scores, c.bias, out, pool);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  if (out.tokens != c.tokens) {
+    state.SkipWithError("router filled the wrong number of tokens");
+    return;
+  }
+  for (auto _ : state) {
+    router->route(scores, c.bias, out, pool);
+    benchmark::DoNotOptimize(out.expert.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * c.tokens);
+}
+
+void add(const std::string& name, RouteCase c) {
+  benchmark::RegisterBenchmark(name.c_str(), [c](benchmark::State& st) { bm_route(st, c); })
+      ->Unit(benchmark::kMicrosecond);
+}
+
+std::string case_name(const RouterSpec& s, int64_t tokens) {
+  return "BM_Route/" + s.name + "_" + std::to_string(s.num_experts) + "_" + std::to_string(s.k) + "/" +
+         std::to_string(tokens);
+}
+
+// Issue 6 targets (one thread, 32768 tokens): topk 8 of 256 softmax >= 10 M tokens/s; DeepSeek-V3
+// group_limited >= 8 M; Pangu Pro MoE's MoGE (64 experts, 8 groups, k 8) >= 15 M.
+void register_targets(const RouterRegistry& routers) {
+  constexpr int64_t kTokens = 32768;
+
+  RouteCase topk;
+  topk.spec.name = "topk";
+  topk.spec.num_experts = 256;
+  topk.spec.k = 8;
+  topk.tokens = kTokens;
+
+  // DeepSeek-V3 config.json: n_routed_experts 256, n_group 8, topk_group 4, num_experts_per_tok 8,
+  // scoring_func sigmoid, norm_topk_prob true, routed_scaling_factor 2.5, plus the
+  // e_score_correction_bias (here small random values).
+  RouteCase deepseek;
+  deepseek.spec.name = "group_limited";
+  deepseek.spec.num_experts = 256;
+  deepseek.spec.k = 8;
+  deepseek.spec.groups = 8;
+  deepseek.spec.topk_group = 4;
+  deepseek.spec.scoring = ScoringFunc::sigmoid;
+  deepseek.spec.normalize = true;
+  deepseek.spec.scaling = 2.5;
+  deepseek.bias = normal_values(256, /*seed=*/1, /*stream=*/mix64(0xb1a5), /*stddev=*/0.01f);
+  deepseek.tokens = kTokens;
+
+  RouteCase moge;
+  moge.spec.name = "moge";
+  moge.spec.num_experts = 64;
+  moge.spec.k = 8;
+  moge.spec.groups = 8;
+  moge.tokens = kTokens;
+
+  for (const RouteCase& c : {topk, deepseek, moge}) {
+    if (!routers.contains(c.spec.name)) continue;  // router not registered (yet)
+    add(case_name(c.spec, c.tokens), c);           // bm_route reports a spec the router rejects
+  }
+}
+
+}  // namespace
+
+void register_routing_benchmarks() {
+  const RouterRegistry& routers = builtin_registries().routers;
+  register_targets(routers);
+  for (const auto* e : routers.entries()) {
+    for (int experts : {8, 64, 256}) {
+      for (int k : {1, 2, 8}) {
+        if (k > experts) continue;
+        const std::optional<RouterSpec> spec = sweep_spec(e->name, e->factory, experts, k);
+        if (!spec) continue;
+        for (int64_t tokens : {4096, 16384, 65536}) add(case_name(*spec, tokens), RouteCase{*spec, {}, tokens});
+      }
+    }
+  }
+}
+
+}  // namespace moesim::bench

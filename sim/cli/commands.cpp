@@ -1,0 +1,124 @@
+#include "commands.hpp"
+
+#include "moesim/config.hpp"
+#include "moesim/error.hpp"
+#include "moesim/report.hpp"
+#include "moesim/simulator.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace moesim::cli {
+
+namespace {
+
+ReporterRegistry make_reporters() {
+  ReporterRegistry r("format");
+  register_builtin_reporters(r);
+  return r;
+}
+
+LoadOptions load_options(const RunOptions& opt) {
+  LoadOptions lo;
+  lo.overrides = opt.overrides;
+  if (opt.seed >= 0) lo.overrides.push_back("run.seed=" + std::to_string(opt.seed));
+  if (opt.steps >= 0) lo.overrides.push_back("run.steps=" + std::to_string(opt.steps));
+  if (opt.threads >= 0) lo.overrides.push_back("run.threads=" + std::to_string(opt.threads));
+  return lo;
+}
+
+std::vector<ScenarioSpec> load_all(const RunOptions& opt) {
+  std::vector<ScenarioSpec> specs;
+  const LoadOptions lo = load_options(opt);
+  for (const auto& path : opt.scenarios) {
+    ScenarioSpec s = load_scenario(path, lo, builtin_registries());
+    if (!s.model.is_moe())
+      throw Error(path, "model", s.model.name, "is a dense model (no routed experts): there is nothing to route");
+    specs.push_back(std::move(s));
+  }
+  return specs;
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp" + std::to_string(::getpid()));
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(path, "--output", path, "cannot open for writing");
+    out << text;
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw Error(path, "--output", path, "write failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw Error(path, "--output", path, "cannot replace the file: " + ec.message());
+  }
+}
+
+int cmd_run(const RunOptions& opt) {
+  const ReporterRegistry reporters = make_reporters();
+  const auto& reporter_factory = reporters.get(opt.format, "", "--format");
+  const std::vector<ScenarioSpec> specs = load_all(opt);
+  std::vector<ScenarioResult> results;
+  for (const auto& s : specs) results.push_back(simulate(s, builtin_registries()));
+  ReportOptions ro;
+  ro.per_layer = opt.per_layer;
+  std::ostringstream text;
+  reporter_factory.factory()->write(results, ro, text);
+  if (opt.output.empty()) {
+    std::cout << text.str() << std::flush;
+  } else {
+    write_file_atomic(opt.output, text.str());
+  }
+  return 0;
+}
+
+int cmd_validate(const RunOptions& opt) {
+  const std::vector<ScenarioSpec> specs = load_all(opt);
+  for (const auto& s : specs) {
+    std::cout << s.file << ": ok (" << s.setups.size() << (s.setups.size() == 1 ? " setup" : " setups") << ", model "
+              << s.model.name << ", " << s.cluster.devices << " devices)\n";
+  }
+  return 0;
+}
+
+int cmd_list(const std::string& what) {
+  const Registries& reg = builtin_registries();
+  const auto section = [&](const std::string& title, const auto& registry) {
+    std::cout << title << ":\n";
+    for (const auto* e : registry.entries()) std::printf("  %-16s %s\n", e->name.c_str(), e->description.c_str());
+  };
+  const auto presets = [&](const std::string& kind) {
+    std::cout << kind << ":\n";
+    const auto found = list_presets(kind, default_preset_dirs());
+    if (found.empty()) std::cout << "  (none found; set MOESIM_CONFIG_DIR to the configs/ folder)\n";
+    for (const auto& p : found) std::printf("  %-16s %s\n", p.name.c_str(), p.description.c_str());
+  };
+  const bool all = what.empty();
+  bool known = all;
+  if (all || what == "routers") section("routers", reg.routers), known = true;
+  if (all || what == "placements") section("placements", reg.placements), known = true;
+  if (all || what == "workloads") section("workloads", reg.workloads), known = true;
+  if (all || what == "formats") section("formats", make_reporters()), known = true;
+  if (all || what == "models") presets("models"), known = true;
+  if (all || what == "hardware") presets("hardware"), known = true;
+  if (all || what == "scenarios") presets("scenarios"), known = true;
+  if (!known)
+    throw Error("", "list", what, "unknown list; valid: routers, placements, workloads, formats, models, hardware, scenarios");
+  return 0;
+}
+
+}  // namespace moesim::cli

@@ -1,0 +1,26 @@
+// moesim subcommands. CLI11 lives only in sim/cli/.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace moesim::cli {
+
+struct RunOptions {
+  std::vector<std::string> scenarios;  // one for run, several for compare
+  std::string format = "table";
+  std::string output;  // "" = stdout
+  std::vector<std::string> overrides;
+  long long seed = -1, steps = -1, threads = -1;  // -1 = as in the scenario
+  bool per_layer = false;
+};
+
+int cmd_run(const RunOptions& opt);       // run and compare
+int cmd_validate(const RunOptions& opt);  // parse and check only
+int cmd_list(const std::string& what);
+
+// Writes text to path atomically (temporary file in the same folder, then rename), so an
+// interrupted write never leaves a half-written file in place of the user's old one.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+}  // namespace moesim::cli

@@ -1,0 +1,46 @@
+// config/schema.hpp: the keys a scenario file may use, section by section (configs/README.md documents
+// each). Used both by the strict converters and by the --set path checker.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace moesim::config::schema {
+
+using K = std::string_view;
+
+inline constexpr std::array<K, 10> kTop = {"name",   "description", "model",    "cluster",  "run",
+                                           "router", "placement",   "capacity", "workload", "setups"};
+inline constexpr std::array<K, 5> kSetup = {"name", "router", "placement", "capacity", "workload"};
+inline constexpr std::array<K, 3> kCluster = {"devices", "devices_per_node", "hardware"};
+inline constexpr std::array<K, 6> kRun = {"steps", "tokens_per_step", "tokens_per_sequence",
+                                          "layers", "seed", "threads"};
+inline constexpr std::array<K, 8> kRouter = {"name",    "k",         "groups",  "topk_group",
+                                             "scoring", "normalize", "scaling", "capacity_factor"};
+inline constexpr std::array<K, 4> kPlacement = {"name", "device_of_expert", "phy2log", "phy2dev"};
+inline constexpr std::array<K, 1> kCapacity = {"factor"};
+inline constexpr std::array<K, 8> kWorkload = {"name",           "popularity",  "zipf_exponent",
+                                               "lognormal_sigma", "shuffle_layers", "layer_sigma",
+                                               "sequence_correlation", "logit_scale"};
+
+// ModelSpec fields (HuggingFace-like names); an inline model may also say `preset`.
+inline constexpr std::array<K, 28> kModel = {
+    "name",          "description",        "source",           "num_layers",         "first_dense_layers",
+    "hidden",        "vocab",              "attention",        "num_heads",          "num_kv_heads",
+    "head_dim",      "q_lora_rank",        "kv_lora_rank",     "qk_nope_head_dim",   "qk_rope_head_dim",
+    "v_head_dim",    "dense_intermediate", "num_experts",      "top_k",              "num_groups",
+    "topk_group",    "num_shared_experts", "shared_intermediate", "moe_intermediate", "scoring",
+    "norm_topk_prob", "routed_scaling_factor", "router"};
+inline constexpr std::array<K, 29> kInlineModel = {
+    "preset",        "name",               "description",      "source",             "num_layers",
+    "first_dense_layers", "hidden",        "vocab",            "attention",          "num_heads",
+    "num_kv_heads",  "head_dim",           "q_lora_rank",      "kv_lora_rank",       "qk_nope_head_dim",
+    "qk_rope_head_dim", "v_head_dim",      "dense_intermediate", "num_experts",      "top_k",
+    "num_groups",    "topk_group",         "num_shared_experts", "shared_intermediate", "moe_intermediate",
+    "scoring",       "norm_topk_prob",     "routed_scaling_factor", "router"};
+
+inline constexpr std::array<K, 2> kScoring = {"softmax", "sigmoid"};
+inline constexpr std::array<K, 2> kAttention = {"gqa", "mla"};
+inline constexpr std::array<K, 3> kPopularity = {"uniform", "zipf", "lognormal"};
+
+}  // namespace moesim::config::schema

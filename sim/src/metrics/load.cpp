@@ -1,0 +1,59 @@
+// metrics/load.cpp: raw per-device / per-expert / per-pair counts of one batch at one layer.
+#include "moesim/error.hpp"
+#include "moesim/metrics.hpp"
+
+#include <string>
+
+namespace moesim {
+
+// Token t's home device is t * D / tokens (contiguous blocks, int64). Every kept assignment goes to
+// the physical slot p.slot_for(e, t) (replicas take tokens in turn) and that slot's device.
+// pair_tokens counts a token once per distinct destination device; token_dest_* count distinct
+// destination devices / nodes (node = device / devices_per_node; devices_per_node <= 0: one node).
+BatchLoad measure_load(const Assignments& a, const Placement& p, int devices_per_node) {
+  const int D = p.num_devices;
+  MOESIM_CHECK(D > 0, "placement without devices");
+  const int dpn = devices_per_node > 0 ? devices_per_node : D;
+  BatchLoad L;
+  L.tokens = a.tokens;
+  L.requested = a.requested;
+  L.dropped = a.dropped_count;
+  L.expert_tokens.assign(static_cast<size_t>(p.num_logical), 0);
+  L.device_assignments.assign(static_cast<size_t>(D), 0);
+  L.distinct_experts.assign(static_cast<size_t>(D), 0);
+  L.pair_tokens.assign(static_cast<size_t>(D) * D, 0);
+
+  std::vector<uint8_t> slot_used(static_cast<size_t>(p.num_physical()), 0);  // [num_physical]
+  // Last token (plus one) that reached each device / node: a set without clearing per token.
+  std::vector<int64_t> device_seen(static_cast<size_t>(D), 0);                     // [devices]
+  std::vector<int64_t> node_seen(static_cast<size_t>((D + dpn - 1) / dpn), 0);     // [nodes]
+  for (int64_t t = 0; t < a.tokens; ++t) {
+    const int64_t src = t * D / a.tokens;
+    for (int s = 0; s < a.slots; ++s) {
+      if (!a.is_kept(t, s)) continue;
+      const int32_t e = a.expert_at(t, s);
+      MOESIM_CHECK(e < p.num_logical, "expert " + std::to_string(e) + " beyond the placement's " +
+                                          std::to_string(p.num_logical) + " logical experts");
+      const int32_t slot = p.slot_for(e, t);
+      const int32_t dev = p.phy2dev[static_cast<size_t>(slot)];
+      ++L.expert_tokens[static_cast<size_t>(e)];
+      ++L.device_assignments[static_cast<size_t>(dev)];
+      slot_used[static_cast<size_t>(slot)] = 1;
+      if (device_seen[static_cast<size_t>(dev)] != t + 1) {
+        device_seen[static_cast<size_t>(dev)] = t + 1;
+        ++L.pair_tokens[static_cast<size_t>(src * D + dev)];
+        ++L.token_dest_devices;
+      }
+      const int node = dev / dpn;
+      if (node_seen[static_cast<size_t>(node)] != t + 1) {
+        node_seen[static_cast<size_t>(node)] = t + 1;
+        ++L.token_dest_nodes;
+      }
+    }
+  }
+  for (int q = 0; q < p.num_physical(); ++q)
+    if (slot_used[static_cast<size_t>(q)]) ++L.distinct_experts[static_cast<size_t>(p.phy2dev[static_cast<size_t>(q)])];
+  return L;
+}
+
+}  // namespace moesim

@@ -1,0 +1,59 @@
+// The CSV reporter: one row per setup, or per (setup, layer) with --per-layer.
+// Columns: scenario, setup, router, placement, layer ("all" or the index), then
+// <metric>_mean, <metric>_p50, <metric>_p99, <metric>_max for every metric.
+#include "moesim/report.hpp"
+#include "report/labels.hpp"
+#include "report/reporters.hpp"
+
+#include <cstdio>
+
+namespace moesim {
+
+namespace {
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+void write_row(std::ostream& os, const ScenarioResult& sc, const SetupResult& st, const std::string& layer,
+               const std::array<Distribution, kNumMetrics>& ms) {
+  os << csv_field(sc.scenario.name) << ',' << csv_field(st.spec.name) << ',' << csv_field(st.spec.router.name) << ','
+     << csv_field(st.spec.placement.name) << ',' << layer;
+  for (const auto& d : ms) os << ',' << num(d.mean) << ',' << num(d.p50) << ',' << num(d.p99) << ',' << num(d.max);
+  os << '\n';
+}
+
+class CsvReporter : public Reporter {
+ public:
+  void write(const std::vector<ScenarioResult>& results, const ReportOptions& opt, std::ostream& os) const override {
+    os << "scenario,setup,router,placement,layer";
+    for (int m = 0; m < kNumMetrics; ++m) {
+      const std::string n(metric_name(static_cast<Metric>(m)));
+      os << ',' << n << "_mean," << n << "_p50," << n << "_p99," << n << "_max";
+    }
+    os << '\n';
+    for (const auto& sc : results)
+      for (const auto& st : sc.setups) {
+        if (!opt.per_layer) {
+          write_row(os, sc, st, "all", st.overall);
+          continue;
+        }
+        for (size_t l = 0; l < st.per_layer.size(); ++l) write_row(os, sc, st, std::to_string(l), st.per_layer[l]);
+      }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Reporter> make_csv_reporter() { return std::make_unique<CsvReporter>(); }
+
+}  // namespace moesim

@@ -1,0 +1,86 @@
+#include "report/scenario_json.hpp"
+
+namespace moesim {
+
+using nlohmann::ordered_json;
+
+ordered_json to_json(const ModelSpec& m) {
+  ordered_json j;
+  j["name"] = m.name;
+  j["source"] = m.source;
+  j["num_layers"] = m.num_layers;
+  j["first_dense_layers"] = m.first_dense_layers;
+  j["hidden"] = m.hidden;
+  j["vocab"] = m.vocab;
+  j["attention"] = to_string(m.attention);
+  j["num_heads"] = m.num_heads;
+  if (m.attention == AttentionKind::gqa) {
+    j["num_kv_heads"] = m.num_kv_heads;
+    j["head_dim"] = m.head_dim;
+  } else {
+    j["q_lora_rank"] = m.q_lora_rank;
+    j["kv_lora_rank"] = m.kv_lora_rank;
+    j["qk_nope_head_dim"] = m.qk_nope_head_dim;
+    j["qk_rope_head_dim"] = m.qk_rope_head_dim;
+    j["v_head_dim"] = m.v_head_dim;
+  }
+  j["dense_intermediate"] = m.dense_intermediate;
+  j["num_experts"] = m.num_experts;
+  j["top_k"] = m.top_k;
+  j["num_groups"] = m.num_groups;
+  j["topk_group"] = m.topk_group;
+  j["num_shared_experts"] = m.num_shared_experts;
+  j["shared_intermediate"] = m.shared_intermediate;
+  j["moe_intermediate"] = m.moe_intermediate;
+  j["scoring"] = to_string(m.scoring);
+  j["norm_topk_prob"] = m.norm_topk_prob;
+  j["routed_scaling_factor"] = m.routed_scaling_factor;
+  j["router"] = m.router;
+  return j;
+}
+
+ordered_json to_json(const SetupSpec& s) {
+  ordered_json j;
+  j["name"] = s.name;
+  const RouterSpec& r = s.router;
+  j["router"] = {{"name", r.name},          {"k", r.k},
+                 {"groups", r.groups},      {"topk_group", r.topk_group},
+                 {"scoring", to_string(r.scoring)}, {"normalize", r.normalize},
+                 {"scaling", r.scaling},    {"capacity_factor", r.capacity_factor}};
+  ordered_json p = {{"name", s.placement.name}};
+  if (!s.placement.device_of_expert.empty()) p["device_of_expert"] = s.placement.device_of_expert;
+  if (!s.placement.phy2log.empty()) p["phy2log"] = s.placement.phy2log;
+  if (!s.placement.phy2dev.empty()) p["phy2dev"] = s.placement.phy2dev;
+  j["placement"] = p;
+  j["capacity"] = {{"factor", s.capacity.factor}};
+  const WorkloadSpec& w = s.workload;
+  j["workload"] = {{"name", w.name},
+                   {"popularity", to_string(w.popularity)},
+                   {"zipf_exponent", w.zipf_exponent},
+                   {"lognormal_sigma", w.lognormal_sigma},
+                   {"shuffle_layers", w.shuffle_layers},
+                   {"layer_sigma", w.layer_sigma},
+                   {"sequence_correlation", w.sequence_correlation},
+                   {"logit_scale", w.logit_scale}};
+  return j;
+}
+
+ordered_json to_json(const ScenarioSpec& s) {
+  ordered_json j;
+  j["name"] = s.name;
+  j["description"] = s.description;
+  j["file"] = s.file;
+  j["model"] = to_json(s.model);
+  j["cluster"] = {{"devices", s.cluster.devices}, {"devices_per_node", s.cluster.devices_per_node}};
+  j["run"] = {{"steps", s.run.steps},
+              {"tokens_per_step", s.run.tokens_per_step},
+              {"tokens_per_sequence", s.run.tokens_per_sequence},
+              {"layers", s.simulated_layers()},
+              {"seed", s.run.seed}};
+  ordered_json setups = ordered_json::array();
+  for (const auto& st : s.setups) setups.push_back(to_json(st));
+  j["setups"] = setups;
+  return j;
+}
+
+}  // namespace moesim

@@ -1,0 +1,120 @@
+// routing/routing_common.hpp: the pieces every router shares (private to src/routing and tests).
+//
+// Conventions, used by every router and by the test reference (tests/support/reference_routing.hpp):
+// - Ranking: a higher key ranks first; equal keys -> the LOWER index (expert, group or token) ranks first.
+// - With no bias, routers select on the logits themselves: softmax and sigmoid are strictly increasing,
+//   so this is the exact order of the scores, free of fp32 saturation (sigmoid(20) == sigmoid(30) in fp32).
+// - With a bias, routers select on fp32 (score + bias), the score computed exactly as below.
+#pragma once
+
+#include "moesim/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace moesim::routing {
+
+template <class Key>
+struct Candidate {
+  Key key;
+  int32_t index;
+};
+
+// The ranking order above: strict and total as long as keys are not NaN.
+template <class Key>
+inline bool ranks_before(const Candidate<Key>& a, const Candidate<Key>& b) {
+  return a.key > b.key || (a.key == b.key && a.index < b.index);
+}
+
+// Keeps the best k of a stream of candidates offered in INCREASING index order (so an equal key offered
+// later never displaces an earlier one). Small k: sorted insertion; large k: collect all, partial sort.
+// Allocates only in the constructor: make one per chunk of tokens, reset() per token.
+template <class Key>
+class Selector {
+ public:
+  static constexpr int kInsertionMaxK = 16;
+
+  Selector(int n, int k) : k_(k), insertion_(k <= kInsertionMaxK), buf_(static_cast<size_t>(insertion_ ? k : n)) {}
+
+  void reset() { size_ = 0; }
+
+  void offer(Key key, int32_t index) {
+    if (!insertion_) {
+      buf_[size_++] = {key, index};
+      return;
+    }
+    if (size_ == k_) {
+      if (!(key > buf_[size_ - 1].key)) return;
+      --size_;
+    }
+    int i = size_++;
+    while (i > 0 && key > buf_[i - 1].key) {
+      buf_[i] = buf_[i - 1];
+      --i;
+    }
+    buf_[i] = {key, index};
+  }
+
+  // The best min(k, offered) candidates, best first.
+  std::span<const Candidate<Key>> best() {
+    if (!insertion_) {
+      const int m = std::min(k_, size_);
+      std::partial_sort(buf_.begin(), buf_.begin() + m, buf_.begin() + size_, ranks_before<Key>);
+      size_ = m;
+    }
+    return {buf_.data(), static_cast<size_t>(size_)};
+  }
+
+ private:
+  int k_;
+  bool insertion_;
+  int size_ = 0;
+  std::vector<Candidate<Key>> buf_;
+};
+
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+// p[e] = exp(x[e] - max) / sum_e exp(x[e] - max): exp in fp32, the sum in fp64 in expert order, the
+// quotient in fp64 rounded to fp32. The test reference computes the same formula, so that selections
+// on biased probabilities agree bit for bit.
+inline void softmax_row(const float* x, int n, float* p) {
+  float m = x[0];
+  for (int e = 1; e < n; ++e) m = std::max(m, x[e]);
+  double sum = 0.0;
+  for (int e = 0; e < n; ++e) {
+    p[e] = std::exp(x[e] - m);
+    sum += p[e];
+  }
+  for (int e = 0; e < n; ++e) p[e] = static_cast<float>(p[e] / sum);
+}
+
+// s = softmax(x) over the row, or sigmoid(x) element-wise.
+inline void score_row(ScoringFunc f, const float* x, int n, float* s) {
+  if (f == ScoringFunc::softmax) {
+    softmax_row(x, n, s);
+  } else {
+    for (int e = 0; e < n; ++e) s[e] = sigmoid(x[e]);
+  }
+}
+
+// Chosen weights -> final weights: divide by their sum when normalize (left as they are when the sum is 0,
+// e.g. sigmoid of very negative logits, so weights stay finite), then multiply by scaling.
+inline void finish_weights(float* w, int n, bool normalize, double scaling) {
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += w[i];
+  const double f = (normalize && sum > 0.0) ? scaling / sum : scaling;
+  for (int i = 0; i < n; ++i) w[i] = static_cast<float>(w[i] * f);
+}
+
+// Per-expert capacity C = ceil(factor * tokens * k / experts) (GShard, Switch Transformer).
+// The quotient is shrunk by 1e-12 (relative) before ceil so that fp64 rounding of an exact integer
+// (1.1 * 100 / 10 = 11.000000000000002) does not add one; it only matters within 1e-12 of an integer.
+inline int64_t capacity_per_expert(double factor, int64_t tokens, int k, int experts) {
+  const double c = factor * static_cast<double>(tokens * k) / experts;
+  return static_cast<int64_t>(std::ceil(c * (1.0 - 1e-12)));
+}
+
+}  // namespace moesim::routing

@@ -1,0 +1,72 @@
+// routing/validate.cpp: the constraints each router puts on its RouterSpec, as user errors.
+#include "moesim/error.hpp"
+#include "routing/routers.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <string>
+
+namespace moesim::routing {
+
+namespace {
+
+std::string num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+std::string experts_text(const RouterSpec& s) { return "the number of experts (" + std::to_string(s.num_experts) + ")"; }
+
+// Rules shared by every router: experts, groups, k, scaling.
+void validate_common(const RouterSpec& s, const std::string& file, const std::string& key) {
+  if (s.num_experts < 1)
+    throw Error(file, key + ".num_experts", std::to_string(s.num_experts), "a router needs at least 1 expert");
+  if (s.groups < 1) throw Error(file, key + ".groups", std::to_string(s.groups), "groups must be at least 1");
+  if (s.num_experts % s.groups != 0)
+    throw Error(file, key + ".groups", std::to_string(s.groups), "groups must divide " + experts_text(s));
+  if (s.k < 1 || s.k > s.num_experts)
+    throw Error(file, key + ".k", std::to_string(s.k), "k must be between 1 and " + experts_text(s));
+  if (!std::isfinite(s.scaling) || s.scaling < 0)
+    throw Error(file, key + ".scaling", num(s.scaling), "scaling must be a finite number >= 0");
+}
+
+}  // namespace
+
+void validate_topk(const RouterSpec& s, const std::string& file, const std::string& key) { validate_common(s, file, key); }
+
+void validate_hash(const RouterSpec& s, const std::string& file, const std::string& key) { validate_common(s, file, key); }
+
+void validate_moge(const RouterSpec& s, const std::string& file, const std::string& key) {
+  validate_common(s, file, key);
+  if (s.k % s.groups != 0)
+    throw Error(file, key + ".k", std::to_string(s.k),
+                "moge needs k to be a multiple of groups (" + std::to_string(s.groups) + ")");
+}
+
+// DeepSeek-V3 group-limited routing. topk_group 0 means all groups (scenario.hpp).
+void validate_group_limited(const RouterSpec& s, const std::string& file, const std::string& key) {
+  validate_common(s, file, key);
+  const int per_group = s.num_experts / s.groups;
+  if (per_group < 2)
+    throw Error(file, key + ".groups", std::to_string(s.groups),
+                "group_limited needs at least 2 experts per group (" + std::to_string(s.num_experts) + " experts / " +
+                    std::to_string(s.groups) + " groups = " + std::to_string(per_group) + ")");
+  if (s.topk_group < 0 || s.topk_group > s.groups)
+    throw Error(file, key + ".topk_group", std::to_string(s.topk_group),
+                "topk_group must be between 1 and groups (" + std::to_string(s.groups) + "), or 0 for all groups");
+  const int kept = s.topk_group == 0 ? s.groups : s.topk_group;
+  if (s.k > kept * per_group)
+    throw Error(file, key + ".k", std::to_string(s.k),
+                "k must be at most topk_group * experts per group (" + std::to_string(kept) + " * " +
+                    std::to_string(per_group) + " = " + std::to_string(kept * per_group) + ")");
+}
+
+void validate_expert_choice(const RouterSpec& s, const std::string& file, const std::string& key) {
+  validate_common(s, file, key);
+  if (!std::isfinite(s.capacity_factor) || s.capacity_factor < 0)
+    throw Error(file, key + ".capacity_factor", num(s.capacity_factor),
+                "capacity_factor must be a finite number >= 0 (0 means 1.0)");
+}
+
+}  // namespace moesim::routing

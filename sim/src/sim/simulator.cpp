@@ -1,0 +1,159 @@
+// The simulator only wires the plug-ins together: workload -> router -> capacity -> placement ->
+// metrics, for every setup, step and MoE layer. It does no I/O.
+#include "moesim/simulator.hpp"
+
+#include <memory>
+
+namespace moesim {
+
+namespace {
+
+bool same_workload(const WorkloadSpec& a, const WorkloadSpec& b) {
+  return a.name == b.name && a.popularity == b.popularity && a.zipf_exponent == b.zipf_exponent &&
+         a.lognormal_sigma == b.lognormal_sigma && a.shuffle_layers == b.shuffle_layers &&
+         a.layer_sigma == b.layer_sigma && a.sequence_correlation == b.sequence_correlation &&
+         a.logit_scale == b.logit_scale;
+}
+
+// Everything one setup needs during the run, built once.
+struct SetupRuntime {
+  std::unique_ptr<Router> router;
+  std::vector<Placement> placement;  // [layers]
+  size_t workload = 0;               // index into the distinct workloads
+};
+
+// Raw per-(step, layer) results of one setup, written by exactly one task each.
+struct SetupAccumulator {
+  std::vector<MetricValues> values;                  // [steps * layers]
+  std::vector<std::vector<int64_t>> expert_tokens;   // [layers][experts] summed over steps
+  std::vector<std::vector<int64_t>> device_assign;   // [layers][devices] summed over steps
+  std::vector<int64_t> requested, dropped;           // [layers] summed over steps
+};
+
+struct Run {
+  const ScenarioSpec& spec;
+  int layers, experts, devices;
+  std::vector<std::unique_ptr<Workload>> workloads;
+  std::vector<SetupRuntime> setups;
+  std::vector<SetupAccumulator> acc;
+};
+
+Run build_run(const ScenarioSpec& spec, const Registries& reg) {
+  Run run{spec, spec.simulated_layers(), spec.model.num_experts, spec.cluster.devices, {}, {}, {}};
+  std::vector<const WorkloadSpec*> distinct;
+  for (size_t s = 0; s < spec.setups.size(); ++s) {
+    const SetupSpec& setup = spec.setups[s];
+    const std::string key = "setups[" + std::to_string(s) + "]";
+    SetupRuntime rt;
+    rt.router = reg.routers.get(setup.router.name, spec.file, key + ".router.name").factory.make(setup.router);
+    PlacementInput in{run.experts, run.devices, spec.cluster.devices_per_node, setup.router.groups, &setup.placement};
+    const auto& place = reg.placements.get(setup.placement.name, spec.file, key + ".placement.name");
+    rt.placement.assign(static_cast<size_t>(run.layers), place.factory(in, spec.file, key + ".placement"));
+    size_t w = 0;
+    while (w < distinct.size() && !same_workload(*distinct[w], setup.workload)) ++w;
+    if (w == distinct.size()) {
+      distinct.push_back(&setup.workload);
+      WorkloadInput wi{setup.workload, run.experts, run.layers, spec.run.tokens_per_sequence, spec.run.seed};
+      run.workloads.push_back(reg.workloads.get(setup.workload.name, spec.file, key + ".workload.name").factory(wi));
+    }
+    rt.workload = w;
+    run.setups.push_back(std::move(rt));
+    SetupAccumulator a;
+    a.values.resize(static_cast<size_t>(spec.run.steps) * run.layers);
+    a.expert_tokens.assign(run.layers, std::vector<int64_t>(run.experts, 0));
+    a.device_assign.assign(run.layers, std::vector<int64_t>(run.devices, 0));
+    a.requested.assign(run.layers, 0);
+    a.dropped.assign(run.layers, 0);
+    run.acc.push_back(std::move(a));
+  }
+  return run;
+}
+
+// One (step, layer): generate each distinct workload's logits once, route every setup on them.
+void simulate_cell(Run& run, int64_t step, int layer, ThreadPool& pool) {
+  thread_local Scores scores;
+  thread_local Assignments assign;
+  const ScenarioSpec& spec = run.spec;
+  for (size_t w = 0; w < run.workloads.size(); ++w) {
+    run.workloads[w]->generate(step, layer, spec.run.tokens_per_step, scores, pool);
+    for (size_t s = 0; s < run.setups.size(); ++s) {
+      SetupRuntime& rt = run.setups[s];
+      if (rt.workload != w) continue;
+      const SetupSpec& setup = spec.setups[s];
+      rt.router->route(scores, {}, assign, pool);
+      apply_capacity(setup.capacity, run.experts, setup.router.k, assign);
+      const BatchLoad load = measure_load(assign, rt.placement[layer], spec.cluster.devices_per_node);
+      SetupAccumulator& a = run.acc[s];
+      a.values[static_cast<size_t>(step) * run.layers + layer] = batch_metrics(load);
+      for (int e = 0; e < run.experts; ++e) a.expert_tokens[layer][e] += load.expert_tokens[e];
+      for (int d = 0; d < run.devices; ++d) a.device_assign[layer][d] += load.device_assignments[d];
+      a.requested[layer] += load.requested;
+      a.dropped[layer] += load.dropped;
+    }
+  }
+}
+
+std::array<Distribution, kNumMetrics> summarize_metrics(const std::vector<const MetricValues*>& rows) {
+  std::array<Distribution, kNumMetrics> out;
+  std::vector<double> col(rows.size());
+  for (int m = 0; m < kNumMetrics; ++m) {
+    for (size_t i = 0; i < rows.size(); ++i) col[i] = (*rows[i])[m];
+    out[m] = summarize(col);
+  }
+  return out;
+}
+
+SetupResult finish_setup(const Run& run, size_t s) {
+  const SetupAccumulator& a = run.acc[s];
+  const int steps = run.spec.run.steps;
+  SetupResult r;
+  r.spec = run.spec.setups[s];
+  std::vector<const MetricValues*> all;
+  for (const auto& v : a.values) all.push_back(&v);
+  r.overall = summarize_metrics(all);
+  for (int l = 0; l < run.layers; ++l) {
+    std::vector<const MetricValues*> rows;
+    for (int t = 0; t < steps; ++t) rows.push_back(&a.values[static_cast<size_t>(t) * run.layers + l]);
+    r.per_layer.push_back(summarize_metrics(rows));
+    std::vector<double> et(run.experts);
+    for (int e = 0; e < run.experts; ++e) et[e] = static_cast<double>(a.expert_tokens[l][e]) / steps;
+    r.expert_tokens_mean.push_back(std::move(et));
+    r.requested += a.requested[l];
+    r.dropped += a.dropped[l];
+  }
+  for (int t = 0; t < steps; ++t) {
+    MetricValues mean{};
+    for (int l = 0; l < run.layers; ++l)
+      for (int m = 0; m < kNumMetrics; ++m) mean[m] += a.values[static_cast<size_t>(t) * run.layers + l][m] / run.layers;
+    r.per_step.push_back(mean);
+  }
+  r.device_assignments_mean.assign(run.devices, 0.0);
+  for (int l = 0; l < run.layers; ++l)
+    for (int d = 0; d < run.devices; ++d)
+      r.device_assignments_mean[d] += static_cast<double>(a.device_assign[l][d]) / (steps * run.layers);
+  return r;
+}
+
+}  // namespace
+
+ScenarioResult simulate(const ScenarioSpec& spec, const Registries& reg) {
+  MOESIM_CHECK(spec.model.is_moe(), "simulate() needs an MoE model");
+  Run run = build_run(spec, reg);
+  ThreadPool pool(spec.run.threads);
+  ThreadPool serial(1);
+  for (int64_t step = 0; step < spec.run.steps; ++step) {
+    if (run.layers >= pool.threads() && pool.threads() > 1) {
+      // Coarse parallelism: one task per layer, each routing its batch on one thread.
+      pool.parallel_for(run.layers, 1, [&](int64_t l0, int64_t l1) {
+        for (int64_t l = l0; l < l1; ++l) simulate_cell(run, step, static_cast<int>(l), serial);
+      });
+    } else {
+      for (int l = 0; l < run.layers; ++l) simulate_cell(run, step, l, pool);
+    }
+  }
+  ScenarioResult result{spec, {}};
+  for (size_t s = 0; s < run.setups.size(); ++s) result.setups.push_back(finish_setup(run, s));
+  return result;
+}
+
+}  // namespace moesim

@@ -1,0 +1,126 @@
+// workload/synthetic.cpp: router logits drawn from a per-layer popularity with Gumbel noise.
+//
+// Why Gumbel noise: if G_e are i.i.d. standard Gumbel (G = -log(-log u), u uniform on (0, 1)), then
+// argmax_e (log p_e + G_e) equals e with probability exactly p_e (the Gumbel-max trick: log p_e + G_e
+// is Gumbel with location log p_e, and the max of Gumbels with locations a_e has probability
+// exp(a_e) / sum_f exp(a_f) of being attained at e). Removing the winner and repeating on the rest
+// gives the same law again, so the k largest of log p + G are k distinct experts drawn one after the
+// other without replacement, each with probability proportional to p among those left
+// (Plackett-Luce). Hence with sequence_correlation = 0 and logit_scale = 1:
+//   - a top-1 router picks expert e with probability p_l[e];
+//   - a top-k router draws k distinct experts without replacement proportional to p_l;
+//   - uniform popularity gives every token k experts uniformly at random, the Monte Carlo of the
+//     Pangu Pro MoE Imbalance Score (reference/routing.md section 3).
+// A positive logit_scale leaves the argmax order unchanged (selection law as above); it only sharpens
+// or flattens the softmax weights the router computes.
+//
+// Sequence correlation c: G[t, e] = c * Gseq[s, e] + (1 - c) * Gtok[t, e] with s = t / tokens_per_sequence.
+// c = 1 gives every token of a sequence the same logits; 0 < c < 1 is a blend (no longer Gumbel,
+// so the selection law is only approximately p).
+//
+// Determinism: value [t, e] depends only on (seed, step, layer, t, e). Philox key = seed, stream =
+// mix64 of (step, layer, purpose), counter = (t << 32) | (e / 4), word e % 4: all 4 words of each
+// Philox call are used (RowUniforms computes 16 counters at once). The transform is an elementwise
+// pure function, so the chunking (fixed token chunks over the thread pool) cannot change any bit,
+// nor can the batch size: row t is the same in a batch of 300 tokens and in one of 1000.
+#include "workload/synthetic.hpp"
+
+#include "moesim/error.hpp"
+
+#include <string>
+#include <vector>
+
+namespace moesim::workload_detail {
+namespace {
+
+constexpr int64_t kTokensPerChunk = 256;  // tokens per parallel_for chunk
+
+// In place: uniforms -> standard Gumbel, G = -log(-log u). Branch-free, vectorisable.
+inline void uniforms_to_gumbel(int num_experts, float* row) {
+  for (int e = 0; e < num_experts; ++e) row[e] = -fast_log(-fast_log(row[e]));
+}
+
+class SyntheticWorkload final : public Workload {
+ public:
+  explicit SyntheticWorkload(const WorkloadInput& in) : in_(in) {
+    log_popularity_.resize(static_cast<size_t>(in.num_layers));
+    for (int l = 0; l < in.num_layers; ++l) log_popularity_[static_cast<size_t>(l)] = log_popularity(l);
+  }
+
+  void generate(int64_t step, int layer, int64_t tokens, Scores& out, ThreadPool& pool) const override {
+    const int n_exp = in_.num_experts;
+    out.resize(tokens, n_exp);
+    // log p_l: [num_experts]; layers beyond num_layers are computed on demand (once per call).
+    std::vector<float> extra;
+    const bool known = layer >= 0 && layer < in_.num_layers;
+    if (!known) extra = log_popularity(layer);
+    const float* logp = known ? log_popularity_[static_cast<size_t>(layer)].data() : extra.data();
+
+    const auto ustep = static_cast<uint64_t>(step);
+    const auto ulayer = static_cast<uint64_t>(layer);
+    const RowUniforms tok_rng(in_.seed, stream_id(ustep, ulayer, Purpose::token_noise));
+    const RowUniforms seq_rng(in_.seed, stream_id(ustep, ulayer, Purpose::sequence_noise));
+    const auto c = static_cast<float>(in_.spec.sequence_correlation);
+    const auto scale = static_cast<float>(in_.spec.logit_scale);
+    const int64_t per_seq = in_.tokens_per_sequence;
+
+    pool.parallel_for(tokens, kTokensPerChunk, [&](int64_t begin, int64_t end) {
+      std::vector<float> seq_g(c > 0.0f ? static_cast<size_t>(n_exp) : 0);  // Gseq row: [num_experts]
+      int64_t seq_loaded = -1;
+      for (int64_t t = begin; t < end; ++t) {
+        float* row = out.data() + t * n_exp;
+        if (c < 1.0f) {
+          tok_rng.fill(t, n_exp, row);
+          uniforms_to_gumbel(n_exp, row);
+        }
+        if (c > 0.0f) {
+          const int64_t s = t / per_seq;
+          if (s != seq_loaded) {
+            seq_rng.fill(s, n_exp, seq_g.data());
+            uniforms_to_gumbel(n_exp, seq_g.data());
+            seq_loaded = s;
+          }
+          const float* g = seq_g.data();
+          if (c < 1.0f) {
+            for (int e = 0; e < n_exp; ++e) row[e] = c * g[e] + (1.0f - c) * row[e];
+          } else {
+            for (int e = 0; e < n_exp; ++e) row[e] = g[e];
+          }
+        }
+        for (int e = 0; e < n_exp; ++e) row[e] = scale * (logp[e] + row[e]);
+      }
+    });
+  }
+
+ private:
+  std::vector<float> log_popularity(int layer) const {
+    const std::vector<double> p = synthetic_popularity(in_, layer);
+    std::vector<float> logp(p.size());
+    for (size_t e = 0; e < p.size(); ++e) logp[e] = static_cast<float>(std::log(p[e]));
+    return logp;
+  }
+
+  WorkloadInput in_;
+  std::vector<std::vector<float>> log_popularity_;  // [num_layers][num_experts]
+};
+
+void require(bool ok, const std::string& key, double value, const std::string& problem) {
+  if (!ok) throw Error("", key, std::to_string(value), problem);
+}
+
+}  // namespace
+
+std::unique_ptr<Workload> make_synthetic_workload(const WorkloadInput& in) {
+  const WorkloadSpec& s = in.spec;
+  require(in.num_experts > 0, "model.num_experts", in.num_experts, "the synthetic workload needs routed experts");
+  require(in.tokens_per_sequence >= 1, "run.tokens_per_sequence", in.tokens_per_sequence, "must be at least 1");
+  require(s.sequence_correlation >= 0.0 && s.sequence_correlation <= 1.0, "workload.sequence_correlation",
+          s.sequence_correlation, "must be in [0, 1]");
+  require(s.logit_scale > 0.0, "workload.logit_scale", s.logit_scale, "must be positive");
+  require(s.zipf_exponent >= 0.0, "workload.zipf_exponent", s.zipf_exponent, "must be >= 0");
+  require(s.lognormal_sigma >= 0.0, "workload.lognormal_sigma", s.lognormal_sigma, "must be >= 0");
+  require(s.layer_sigma >= 0.0, "workload.layer_sigma", s.layer_sigma, "must be >= 0");
+  return std::make_unique<SyntheticWorkload>(in);
+}
+
+}  // namespace moesim::workload_detail

@@ -1,0 +1,313 @@
+// Unit tests of the built-in routers and apply_capacity on hand-derivable cases.
+// Every expectation is derived in the comment above it. Shapes: scores [tokens, experts],
+// assignments [tokens, slots].
+#include "moesim/registries.hpp"
+#include "moesim/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <initializer_list>
+#include <set>
+#include <vector>
+
+namespace moesim {
+namespace {
+
+RouterSpec spec_of(const std::string& name, int experts, int k) {
+  RouterSpec s;
+  s.name = name;
+  s.num_experts = experts;
+  s.k = k;
+  return s;
+}
+
+// rows: one initializer list of logits per token -> scores [tokens, experts].
+Scores scores_of(std::initializer_list<std::vector<double>> rows) {
+  Scores m(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows.begin()->size()));
+  Eigen::Index t = 0;
+  for (const auto& r : rows) {
+    for (size_t e = 0; e < r.size(); ++e) m(t, static_cast<Eigen::Index>(e)) = static_cast<float>(r[e]);
+    ++t;
+  }
+  return m;
+}
+
+Assignments route(const RouterSpec& spec, const Scores& scores, const std::vector<float>& bias = {}) {
+  Registries reg;
+  register_builtin_routers(reg.routers);
+  const RouterEntry& entry = reg.routers.get(spec.name).factory;
+  entry.validate(spec, "test.yaml", "router");
+  ThreadPool pool(1);
+  Assignments out;
+  entry.make(spec)->route(scores, bias, out, pool);
+  return out;
+}
+
+// Token t's slots: experts and weights.
+void expect_token(const Assignments& a, int64_t t, std::vector<int> experts, std::vector<double> weights) {
+  ASSERT_EQ(a.slots, static_cast<int>(experts.size()));
+  for (int s = 0; s < a.slots; ++s) {
+    EXPECT_EQ(a.expert_at(t, s), experts[s]) << "token " << t << " slot " << s;
+    EXPECT_NEAR(a.weight_at(t, s), weights[s], 1e-6) << "token " << t << " slot " << s;
+  }
+}
+
+const double ln2 = std::log(2.0), ln3 = std::log(3.0), ln4 = std::log(4.0);
+// sigmoid^-1(p) = ln(p / (1 - p)).
+double logit(double p) { return std::log(p / (1 - p)); }
+
+// logits [0, ln2, ln3, ln4] -> exp [1, 2, 3, 4] / 10 -> softmax [0.1, 0.2, 0.3, 0.4]; k=2 -> experts 3, 2.
+TEST(TopK, SoftmaxPicksLargestBestFirst) {
+  const Assignments a = route(spec_of("topk", 4, 2), scores_of({{0, ln2, ln3, ln4}}));
+  expect_token(a, 0, {3, 2}, {0.4, 0.3});
+  EXPECT_EQ(a.requested, 2);
+  EXPECT_EQ(a.dropped_count, 0);
+}
+
+// Same probabilities; normalize: [0.4, 0.3] / 0.7 = [4/7, 3/7]; scaling 2.5: [10/7, 7.5/7].
+TEST(TopK, NormalizeThenScale) {
+  RouterSpec s = spec_of("topk", 4, 2);
+  s.normalize = true;
+  s.scaling = 2.5;
+  expect_token(route(s, scores_of({{0, ln2, ln3, ln4}})), 0, {3, 2}, {10.0 / 7, 7.5 / 7});
+}
+
+// Equal logits [1, 1, 1, 1]: softmax 0.25 each; ties go to the lower expert -> 0, 1, with or without a
+// (zero) bias.
+TEST(TopK, TiesGoToLowerExpert) {
+  const Scores x = scores_of({{1, 1, 1, 1}});
+  expect_token(route(spec_of("topk", 4, 2), x), 0, {0, 1}, {0.25, 0.25});
+  expect_token(route(spec_of("topk", 4, 2), x, {0, 0, 0, 0}), 0, {0, 1}, {0.25, 0.25});
+}
+
+// softmax [0.1, 0.2, 0.3, 0.4] + bias [0.35, 0, 0, 0] = keys [0.45, 0.2, 0.3, 0.4] -> experts 0, 3;
+// weights stay the probabilities [0.1, 0.4] (bias selects only).
+TEST(TopK, BiasSelectsButDoesNotWeigh) {
+  expect_token(route(spec_of("topk", 4, 2), scores_of({{0, ln2, ln3, ln4}}), {0.35f, 0, 0, 0}), 0, {0, 3}, {0.1, 0.4});
+}
+
+// sigmoid(0) = 1/2, sigmoid(ln3) = 3/4, sigmoid(-ln3) = 1/4; k=2 -> experts 1, 0 with [0.75, 0.5];
+// normalized: [0.75, 0.5] / 1.25 = [0.6, 0.4].
+TEST(TopK, Sigmoid) {
+  RouterSpec s = spec_of("topk", 3, 2);
+  s.scoring = ScoringFunc::sigmoid;
+  expect_token(route(s, scores_of({{0, ln3, -ln3}})), 0, {1, 0}, {0.75, 0.5});
+  s.normalize = true;
+  expect_token(route(s, scores_of({{0, ln3, -ln3}})), 0, {1, 0}, {0.6, 0.4});
+}
+
+// logits [1e30, -1e30, 0, 3e38]: order 3, 0; softmax: exp(0) / (1 + exp(-huge)...) = 1 for expert 3,
+// exp(1e30 - 3e38) = 0 for expert 0. Weights stay finite.
+TEST(TopK, ExtremeFiniteLogits) {
+  expect_token(route(spec_of("topk", 4, 2), scores_of({{1e30, -1e30, 0, 3e38}})), 0, {3, 0}, {1.0, 0.0});
+}
+
+// k = 18 > 16 uses the collect-and-sort path. logits e for e = 0..19: experts 19, 18, ..., 2;
+// weight of 19 = e^19 / sum_{i<20} e^i = (1 - 1/e) / (1 - e^-20) = 0.6321205588.
+TEST(TopK, LargeK) {
+  std::vector<double> row(20);
+  for (int e = 0; e < 20; ++e) row[e] = e;
+  const Assignments a = route(spec_of("topk", 20, 18), scores_of({row}));
+  for (int s = 0; s < 18; ++s) EXPECT_EQ(a.expert_at(0, s), 19 - s);
+  EXPECT_NEAR(a.weight_at(0, 0), (1 - std::exp(-1.0)) / (1 - std::exp(-20.0)), 1e-6);
+}
+
+// E=4 in 2 groups {0,1}, {2,3}, k=2 -> one per group, group 0 first.
+// token 0: softmax [0.1, 0.2, 0.3, 0.4] -> group 0 best is 1 (0.2), group 1 best is 3 (0.4).
+// token 1: softmax [0.4, 0.3, 0.2, 0.1] -> 0 (0.4) and 2 (0.2), although plain top-2 would take 0 and 1.
+TEST(Moge, OnePerGroupGroupZeroFirst) {
+  RouterSpec s = spec_of("moge", 4, 2);
+  s.groups = 2;
+  const Assignments a = route(s, scores_of({{0, ln2, ln3, ln4}, {ln4, ln3, ln2, 0}}));
+  expect_token(a, 0, {1, 3}, {0.2, 0.4});
+  expect_token(a, 1, {0, 2}, {0.4, 0.2});
+}
+
+// k=4, 2 groups -> 2 per group, each group best first: [1, 0 | 3, 2] with [0.2, 0.1 | 0.4, 0.3].
+TEST(Moge, SeveralPerGroup) {
+  RouterSpec s = spec_of("moge", 4, 4);
+  s.groups = 2;
+  expect_token(route(s, scores_of({{0, ln2, ln3, ln4}})), 0, {1, 0, 3, 2}, {0.2, 0.1, 0.4, 0.3});
+}
+
+// DeepSeek-V3 group-limited, sigmoid scores s = [.9, .05 | .2, .8 | .7, .75 | .3, .4] (4 groups of 2),
+// topk_group = 2, k = 3.
+RouterSpec v3_spec() {
+  RouterSpec s = spec_of("group_limited", 8, 3);
+  s.groups = 4;
+  s.topk_group = 2;
+  s.scoring = ScoringFunc::sigmoid;
+  return s;
+}
+Scores v3_scores() {
+  return scores_of({{logit(.9), logit(.05), logit(.2), logit(.8), logit(.7), logit(.75), logit(.3), logit(.4)}});
+}
+
+// No bias: group score = group max: [.9, .8, .75, .4] -> groups 0, 1 -> experts {0,1,2,3} -> top-3:
+// 0 (.9), 3 (.8), 2 (.2); plain top-3 would have taken 5 (.75).
+// normalize + scaling 2.5: [.9, .8, .2] / 1.9 * 2.5.
+TEST(GroupLimited, NoBiasUsesGroupMax) {
+  RouterSpec s = v3_spec();
+  expect_token(route(s, v3_scores()), 0, {0, 3, 2}, {.9, .8, .2});
+  s.normalize = true;
+  s.scaling = 2.5;
+  expect_token(route(s, v3_scores()), 0, {0, 3, 2}, {.9 / 1.9 * 2.5, .8 / 1.9 * 2.5, .2 / 1.9 * 2.5});
+}
+
+// Zero bias (non-empty): group score = top-2 sum: [.95, 1.0, 1.45, .7] -> groups 2, 1 -> experts {2,3,4,5}
+// -> 3 (.8), 5 (.75), 4 (.7).
+TEST(GroupLimited, BiasUsesTopTwoSum) {
+  expect_token(route(v3_spec(), v3_scores(), std::vector<float>(8, 0.0f)), 0, {3, 5, 4}, {.8, .75, .7});
+}
+
+// bias +0.5 on experts 6, 7: biased group 3 = {.8, .9}, sum 1.7 > group 2's 1.45 > 1.0 > .95
+// -> groups 3, 2 -> biased {4: .7, 5: .75, 6: .8, 7: .9} -> 7, 6, 5; weights unbiased [.4, .3, .75].
+TEST(GroupLimited, BiasSelectsButDoesNotWeigh) {
+  expect_token(route(v3_spec(), v3_scores(), {0, 0, 0, 0, 0, 0, 0.5f, 0.5f}), 0, {7, 6, 5}, {.4, .3, .75});
+}
+
+// topk_group = 0 keeps every group: the result is plain top-3: 0 (.9), 3 (.8), 5 (.75).
+TEST(GroupLimited, TopkGroupZeroMeansAllGroups) {
+  RouterSpec s = v3_spec();
+  s.topk_group = 0;
+  expect_token(route(s, v3_scores()), 0, {0, 3, 5}, {.9, .8, .75});
+}
+
+// 4 tokens, 4 experts, k=1, cf=1 -> C = ceil(4 * 1 / 4) = 1 token per expert.
+// token 0 softmax [.4, .3, .2, .1]; tokens 1-3 uniform .25. Expert 0: .4 beats .25 -> token 0;
+// expert 1: .3 -> token 0; experts 2, 3: .25 (tokens 1-3 tie) beats .2/.1 -> lowest token, 1.
+// Token 0 gets {0, 1}, token 1 gets {2, 3} (equal weights -> lower expert first); tokens 2, 3 none.
+TEST(ExpertChoice, ExpertsPickTheirBestTokens) {
+  const Assignments a = route(spec_of("expert_choice", 4, 1),
+                              scores_of({{ln4, ln3, ln2, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}}));
+  expect_token(a, 0, {0, 1}, {.4, .3});
+  expect_token(a, 1, {2, 3}, {.25, .25});
+  expect_token(a, 2, {kNoExpert, kNoExpert}, {0, 0});
+  expect_token(a, 3, {kNoExpert, kNoExpert}, {0, 0});
+  EXPECT_EQ(a.requested, 4);
+  EXPECT_EQ(a.dropped_count, 0);  // 4 experts * C=1 = 4 kept = requested
+}
+
+// 8 uniform tokens, 4 experts, k=1, cf=0.5 -> C = ceil(0.5 * 8 / 4) = 1. All tie -> every expert takes
+// token 0: slots = 4, weights .25; requested 8, kept 4 -> dropped_count 4.
+TEST(ExpertChoice, CapacityFactorBelowOneLeavesRequestsUnfilled) {
+  RouterSpec s = spec_of("expert_choice", 4, 1);
+  s.capacity_factor = 0.5;
+  std::vector<double> zero(4, 0.0);
+  const Assignments a = route(s, scores_of({zero, zero, zero, zero, zero, zero, zero, zero}));
+  expect_token(a, 0, {0, 1, 2, 3}, {.25, .25, .25, .25});
+  for (int t = 1; t < 8; ++t) expect_token(a, t, {-1, -1, -1, -1}, {0, 0, 0, 0});
+  EXPECT_EQ(a.requested, 8);
+  EXPECT_EQ(a.dropped_count, 4);
+}
+
+// Hash: identical rows (tokens 0, 2) get identical experts; each token gets 3 distinct experts;
+// weights 1/k * scaling = 1/3 * 1.5 = 0.5.
+TEST(Hash, SameContentSameDistinctExperts) {
+  RouterSpec s = spec_of("hash", 8, 3);
+  s.scaling = 1.5;
+  const Assignments a = route(s, scores_of({{1, 2, 3, 4, 5, 6, 7, 8}, {1, 2, 3, 4, 5, 6, 7, 9}, {1, 2, 3, 4, 5, 6, 7, 8}}));
+  for (int t = 0; t < 3; ++t) {
+    std::set<int> seen;
+    for (int sl = 0; sl < 3; ++sl) {
+      seen.insert(a.expert_at(t, sl));
+      EXPECT_FLOAT_EQ(a.weight_at(t, sl), 0.5f);
+    }
+    EXPECT_EQ(seen.size(), 3u);
+  }
+  for (int sl = 0; sl < 3; ++sl) EXPECT_EQ(a.expert_at(0, sl), a.expert_at(2, sl));
+}
+
+// 8000 distinct tokens, 8 experts, k=1: each expert expects 1000, std sqrt(8000 * 1/8 * 7/8) = 29.6;
+// all within 1000 +- 120 (4 sigma).
+TEST(Hash, SpreadsTokensEvenly) {
+  Scores x(8000, 8);
+  for (int t = 0; t < 8000; ++t)
+    for (int e = 0; e < 8; ++e) x(t, e) = static_cast<float>(t * 8 + e);
+  const Assignments a = route(spec_of("hash", 8, 1), x);
+  std::vector<int> count(8, 0);
+  for (int t = 0; t < 8000; ++t) ++count[a.expert_at(t, 0)];
+  for (int e = 0; e < 8; ++e) EXPECT_NEAR(count[e], 1000, 120) << "expert " << e;
+}
+
+// 4 tokens all on expert 0, 2 experts, k=1, factor 1 -> C = ceil(1 * 4 * 1 / 2) = 2: tokens 0, 1 kept,
+// tokens 2, 3 dropped (weight 0), dropped_count 2. Factor 1.5 -> C = 3: only token 3 dropped.
+TEST(Capacity, EarlierTokensWin) {
+  auto make = [] {
+    Assignments a;
+    a.resize(4, 1);
+    for (int t = 0; t < 4; ++t) a.weight[t] = 1.0f, a.expert[t] = 0;
+    return a;
+  };
+  Assignments a = make();
+  apply_capacity(CapacitySpec{1.0}, 2, 1, a);
+  EXPECT_TRUE(a.is_kept(0, 0) && a.is_kept(1, 0));
+  EXPECT_TRUE(a.is_dropped(2, 0) && a.is_dropped(3, 0));
+  EXPECT_EQ(a.weight_at(2, 0), 0.0f);
+  EXPECT_EQ(a.expert_at(2, 0), 0);  // a dropped slot still names the expert it wanted
+  EXPECT_EQ(a.dropped_count, 2);
+  Assignments b = make();
+  apply_capacity(CapacitySpec{1.5}, 2, 1, b);
+  EXPECT_EQ(b.dropped_count, 1);
+  EXPECT_TRUE(b.is_dropped(3, 0));
+  Assignments c = make();
+  apply_capacity(CapacitySpec{0.0}, 2, 1, c);  // factor 0: dropless
+  EXPECT_EQ(c.dropped_count, 0);
+  EXPECT_TRUE(c.dropped.empty());
+}
+
+// factor 1.1, 100 tokens, k=1, 10 experts: C = 1.1 * 100 / 10 = 11 exactly (fp64 gives
+// 11.000000000000002, whose naive ceil would be 12). All 100 on expert 0 -> 11 kept, 89 dropped.
+TEST(Capacity, ExactIntegerCapacityIsNotRoundedUp) {
+  Assignments a;
+  a.resize(100, 1);
+  std::fill(a.expert.begin(), a.expert.end(), 0);
+  apply_capacity(CapacitySpec{1.1}, 10, 1, a);
+  EXPECT_EQ(a.dropped_count, 89);
+  EXPECT_TRUE(a.is_kept(10, 0));
+  EXPECT_TRUE(a.is_dropped(11, 0));
+}
+
+// Each validator names the violated limit, the key path and the value.
+void expect_invalid(RouterSpec s, const std::string& key, const std::string& value, const std::string& problem) {
+  Registries reg;
+  register_builtin_routers(reg.routers);
+  try {
+    reg.routers.get(s.name).factory.validate(s, "s.yaml", "setups[1].router");
+    ADD_FAILURE() << "no error for " << key << " = " << value;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.file(), "s.yaml");
+    EXPECT_EQ(e.key(), key);
+    EXPECT_EQ(e.value(), value);
+    EXPECT_EQ(e.problem(), problem);
+  }
+}
+
+TEST(Validate, NamesTheViolatedLimit) {
+  expect_invalid(spec_of("topk", 64, 0), "setups[1].router.k", "0", "k must be between 1 and the number of experts (64)");
+  expect_invalid(spec_of("hash", 64, 65), "setups[1].router.k", "65", "k must be between 1 and the number of experts (64)");
+  RouterSpec g = spec_of("moge", 64, 8);
+  g.groups = 3;
+  expect_invalid(g, "setups[1].router.groups", "3", "groups must divide the number of experts (64)");
+  g.groups = 16;
+  expect_invalid(g, "setups[1].router.k", "8", "moge needs k to be a multiple of groups (16)");
+  RouterSpec d = spec_of("group_limited", 64, 8);
+  d.groups = 8;
+  d.topk_group = 9;
+  expect_invalid(d, "setups[1].router.topk_group", "9", "topk_group must be between 1 and groups (8), or 0 for all groups");
+  d.topk_group = 1;
+  d.k = 9;
+  expect_invalid(d, "setups[1].router.k", "9", "k must be at most topk_group * experts per group (1 * 8 = 8)");
+  d.groups = 64;
+  d.k = 1;
+  expect_invalid(d, "setups[1].router.groups", "64",
+                 "group_limited needs at least 2 experts per group (64 experts / 64 groups = 1)");
+  RouterSpec c = spec_of("expert_choice", 64, 8);
+  c.capacity_factor = -0.5;
+  expect_invalid(c, "setups[1].router.capacity_factor", "-0.5",
+                 "capacity_factor must be a finite number >= 0 (0 means 1.0)");
+}
+
+}  // namespace
+}  // namespace moesim

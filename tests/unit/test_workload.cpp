@@ -1,0 +1,259 @@
+// Unit tests of the synthetic workload: determinism, popularity shapes and the Gumbel-max law.
+#include "moesim/error.hpp"
+#include "moesim/parallel.hpp"
+#include "moesim/registries.hpp"
+#include "moesim/workload.hpp"
+#include "workload/synthetic.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <numeric>
+
+namespace moesim {
+namespace {
+
+WorkloadInput make_input(Popularity pop, int experts, int layers = 4, uint64_t seed = 7) {
+  WorkloadInput in;
+  in.spec.popularity = pop;
+  in.num_experts = experts;
+  in.num_layers = layers;
+  in.seed = seed;
+  return in;
+}
+
+Scores generate(const WorkloadInput& in, int64_t step, int layer, int64_t tokens, int threads = 1) {
+  ThreadPool pool(threads);
+  Scores s;
+  workload_detail::make_synthetic_workload(in)->generate(step, layer, tokens, s, pool);
+  return s;
+}
+
+bool same_bytes(const Scores& a, const Scores& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.size())) == 0;
+}
+
+// Top-1 counts: how often each expert holds the row maximum. counts: [experts].
+std::vector<int64_t> argmax_counts(const Scores& s) {
+  std::vector<int64_t> counts(static_cast<size_t>(s.cols()), 0);
+  for (Eigen::Index t = 0; t < s.rows(); ++t) {
+    Eigen::Index best;
+    s.row(t).maxCoeff(&best);
+    ++counts[static_cast<size_t>(best)];
+  }
+  return counts;
+}
+
+TEST(Workload, RegistryHasSynthetic) {
+  WorkloadRegistry reg("workload");
+  register_builtin_workloads(reg);
+  ASSERT_TRUE(reg.contains("synthetic"));
+  EXPECT_FALSE(reg.get("synthetic").description.empty());
+  auto w = reg.get("synthetic").factory(make_input(Popularity::uniform, 8));
+  ASSERT_NE(w, nullptr);
+}
+
+// 1000 tokens = 4 chunks of 256, so 2 threads really split the work.
+TEST(Workload, IdenticalBytesForOneAndTwoThreadsAndRepeatedCalls) {
+  WorkloadInput in = make_input(Popularity::lognormal, 37);  // 37: not a multiple of 4 (partial Philox block)
+  in.spec.sequence_correlation = 0.3;
+  in.tokens_per_sequence = 5;
+  const Scores one = generate(in, 3, 1, 1000, 1);
+  const Scores two = generate(in, 3, 1, 1000, 2);
+  const Scores again = generate(in, 3, 1, 1000, 2);
+  EXPECT_TRUE(same_bytes(one, two));
+  EXPECT_TRUE(same_bytes(two, again));
+  ASSERT_EQ(one.rows(), 1000);
+  ASSERT_EQ(one.cols(), 37);
+  EXPECT_TRUE(one.allFinite());
+}
+
+// A value depends on (seed, step, layer, token, expert) only, not on the batch size.
+TEST(Workload, RowDoesNotDependOnBatchSize) {
+  const WorkloadInput in = make_input(Popularity::zipf, 16);
+  const Scores small = generate(in, 0, 0, 300);
+  const Scores big = generate(in, 0, 0, 1000);
+  const Scores head = big.topRows(300);
+  EXPECT_TRUE(same_bytes(small, head));
+}
+
+// Any change of seed, step or layer gives fresh noise: equal floats by chance are ~1e-7 likely each.
+TEST(Workload, SeedStepAndLayerChangeTheNoise) {
+  const WorkloadInput a = make_input(Popularity::uniform, 16, 4, 1);
+  const WorkloadInput b = make_input(Popularity::uniform, 16, 4, 2);
+  const Scores base = generate(a, 0, 0, 200);
+  for (const Scores& other : {generate(b, 0, 0, 200), generate(a, 1, 0, 200), generate(a, 0, 1, 200)}) {
+    const auto equal = ((base.array() == other.array()).cast<int>()).sum();
+    EXPECT_LT(equal, 5);
+  }
+}
+
+TEST(Popularity, SumsToOneForEveryShape) {
+  for (Popularity pop : {Popularity::uniform, Popularity::zipf, Popularity::lognormal}) {
+    WorkloadInput in = make_input(pop, 61);
+    in.spec.layer_sigma = 0.5;
+    for (int layer = 0; layer < 3; ++layer) {
+      const std::vector<double> p = synthetic_popularity(in, layer);
+      ASSERT_EQ(p.size(), 61u);
+      EXPECT_NEAR(std::accumulate(p.begin(), p.end(), 0.0), 1.0, 1e-12) << to_string(pop);
+      for (double v : p) EXPECT_GT(v, 0.0);
+    }
+  }
+}
+
+TEST(Popularity, UniformIsOneOverExperts) {
+  for (double v : synthetic_popularity(make_input(Popularity::uniform, 8), 2)) EXPECT_DOUBLE_EQ(v, 0.125);
+}
+
+// Ranks r get r^-s: p(rank 1) / p(rank 2) = 2^s, p(rank 1) / p(rank 3) = 3^s (s = 1.2: 2.2974, 3.7372).
+TEST(Popularity, ZipfRatiosOfTopRanks) {
+  WorkloadInput in = make_input(Popularity::zipf, 32);
+  in.spec.zipf_exponent = 1.2;
+  std::vector<double> p = synthetic_popularity(in, 0);
+  std::sort(p.begin(), p.end(), std::greater<>());
+  EXPECT_NEAR(p[0] / p[1], std::pow(2.0, 1.2), 1e-12);
+  EXPECT_NEAR(p[0] / p[2], std::pow(3.0, 1.2), 1e-12);
+  EXPECT_NEAR(p[0] / p[31], std::pow(32.0, 1.2), 1e-9);
+}
+
+// Without shuffle_layers all layers share layer 0's ranks; with it, layer 3 draws its own order
+// (the chance that two random orders of 32 experts coincide is 1/32!).
+TEST(Popularity, ShuffleLayersControlsWhichExpertIsHot) {
+  WorkloadInput in = make_input(Popularity::zipf, 32);
+  in.spec.shuffle_layers = false;
+  EXPECT_EQ(synthetic_popularity(in, 0), synthetic_popularity(in, 3));
+  in.spec.shuffle_layers = true;
+  EXPECT_NE(synthetic_popularity(in, 0), synthetic_popularity(in, 3));
+}
+
+// log(p_e / p_f) = sigma * (z_e - z_f) with the same z: doubling sigma doubles every log ratio.
+TEST(Popularity, LognormalSigmaScalesLogRatios) {
+  WorkloadInput in = make_input(Popularity::lognormal, 16);
+  in.spec.lognormal_sigma = 1.0;
+  const std::vector<double> p1 = synthetic_popularity(in, 0);
+  in.spec.lognormal_sigma = 2.0;
+  const std::vector<double> p2 = synthetic_popularity(in, 0);
+  for (int e = 1; e < 16; ++e) EXPECT_NEAR(std::log(p2[e] / p2[0]), 2.0 * std::log(p1[e] / p1[0]), 1e-9);
+}
+
+TEST(Popularity, LayerSigmaMakesLayersDifferEvenWithoutShuffle) {
+  WorkloadInput in = make_input(Popularity::uniform, 16);
+  in.spec.shuffle_layers = false;
+  in.spec.layer_sigma = 0.3;
+  EXPECT_NE(synthetic_popularity(in, 0), synthetic_popularity(in, 1));
+}
+
+// Gumbel-max: argmax picks expert e with probability p_e. n = 200000 tokens, count_e ~ Binomial(n, p_e),
+// sigma_e = sqrt(n p_e (1 - p_e)); uniform over 8: mean 25000, sigma = sqrt(21875) = 147.9.
+// 5 sigma: a false failure has probability ~ 8 * 6e-7 (and the seed is fixed).
+TEST(Workload, TopOneFrequencyMatchesPopularity) {
+  for (Popularity pop : {Popularity::uniform, Popularity::zipf}) {
+    const WorkloadInput in = make_input(pop, 8);
+    const int64_t n = 200000;
+    const std::vector<int64_t> counts = argmax_counts(generate(in, 0, 2, n, 2));
+    const std::vector<double> p = synthetic_popularity(in, 2);
+    for (int e = 0; e < 8; ++e) {
+      const double sigma = std::sqrt(n * p[e] * (1.0 - p[e]));
+      EXPECT_NEAR(static_cast<double>(counts[e]), n * p[e], 5.0 * sigma) << to_string(pop) << " expert " << e;
+    }
+  }
+}
+
+// logits = scale * (log p + G): scale > 0 keeps each row's order, so the argmax is unchanged.
+TEST(Workload, LogitScaleKeepsTheChoice) {
+  WorkloadInput in = make_input(Popularity::lognormal, 8);
+  const Scores s1 = generate(in, 0, 0, 500);
+  in.spec.logit_scale = 3.0;
+  const Scores s3 = generate(in, 0, 0, 500);
+  for (Eigen::Index t = 0; t < 500; ++t) {
+    Eigen::Index a, b;
+    s1.row(t).maxCoeff(&a);
+    s3.row(t).maxCoeff(&b);
+    ASSERT_EQ(a, b) << "token " << t;
+  }
+}
+
+// Standard Gumbel: mean = Euler's gamma 0.5772, variance pi^2/6 = 1.6449. Uniform over 8 experts shifts
+// logits by log(1/8) = -2.0794. 40000 x 8 = 320000 values: std error of the mean sqrt(1.6449/320000)
+// = 0.0023, of the variance about sqrt((mu4 - s^4)/N) = sqrt((5.4 * 1.6449^2 - 1.6449^2)/320000) = 0.0061.
+TEST(Workload, GumbelMoments) {
+  const Scores s = generate(make_input(Popularity::uniform, 8), 5, 0, 40000);
+  const double mean = s.cast<double>().mean();
+  const double var = (s.cast<double>().array() - mean).square().mean();
+  EXPECT_NEAR(mean, 0.5772156649 + std::log(0.125), 5 * 0.0023);
+  EXPECT_NEAR(var, 1.6449340668, 5 * 0.0061);
+}
+
+// c = 1: G = Gseq[t / tokens_per_sequence], so rows 0..3 are equal, rows 4..7 too, and the two differ.
+TEST(Workload, FullSequenceCorrelationMakesSequencesIdentical) {
+  WorkloadInput in = make_input(Popularity::zipf, 16);
+  in.tokens_per_sequence = 4;
+  in.spec.sequence_correlation = 1.0;
+  const Scores s = generate(in, 0, 0, 8);
+  for (int t = 1; t < 4; ++t) EXPECT_TRUE(s.row(t) == s.row(0)) << t;
+  for (int t = 5; t < 8; ++t) EXPECT_TRUE(s.row(t) == s.row(4)) << t;
+  EXPECT_FALSE(s.row(0) == s.row(4));
+  in.spec.sequence_correlation = 0.0;
+  const Scores u = generate(in, 0, 0, 8);
+  EXPECT_FALSE(u.row(0) == u.row(1));
+}
+
+TEST(Workload, RejectsCorrelationOutsideUnitInterval) {
+  WorkloadInput in = make_input(Popularity::uniform, 8);
+  in.spec.sequence_correlation = 1.5;
+  try {
+    workload_detail::make_synthetic_workload(in);
+    FAIL() << "expected Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.key(), "workload.sequence_correlation");
+    EXPECT_STREQ(e.what(), "workload.sequence_correlation: must be in [0, 1] (got '1.500000')");
+  }
+}
+
+// fast_log against std::log (double) over the whole range the noise uses: u in [2^-24, 1 - 2^-24]
+// and -log(u) in [6e-8, 16.7]. float has 2^-24 = 6e-8 relative spacing; allow 4 ulps.
+TEST(FastLog, MatchesStdLog) {
+  for (float x : {1.0f, 0.5f, 2.0f, 0.70710677f, 0.70710683f, 1.4142135f, 1e-7f, 16.6f, 1.0f - 5.96e-8f}) {
+    const double ref = std::log(static_cast<double>(x));
+    EXPECT_NEAR(workload_detail::fast_log(x), ref, 4 * 6e-8 * std::max(1.0, std::abs(ref))) << x;
+  }
+  for (uint32_t w = 0; w < 0xffffffffu - 4096; w += 4093) {
+    const float u = Philox::to_unit_open(w);
+    ASSERT_GT(u, 0.0f);
+    ASSERT_LT(u, 1.0f);
+    const double ref = std::log(static_cast<double>(u));
+    ASSERT_NEAR(workload_detail::fast_log(u), ref, 4 * 6e-8 * std::abs(ref)) << u;
+  }
+  EXPECT_LT(Philox::to_unit_open(0xffffffffu), 1.0f);
+}
+
+}  // namespace
+}  // namespace moesim
+
+namespace moesim {
+namespace {
+
+// The vectorised generator must give exactly the words of the reference Philox4x32-10 (Random123),
+// laid out as documented: value e of row r = word e % 4 at counter (r << 32) | (e / 4).
+// 70 values: 4 full blocks of 16 counters would be 256; 70 = 17 counters + 2 values, so a second
+// block and a partial last counter are both exercised.
+TEST(RowUniforms, MatchesReferencePhilox) {
+  const uint64_t seed = 0x123456789abcdefULL, stream = 0xfedcba9876543210ULL;
+  const workload_detail::RowUniforms fast(seed, stream);
+  const Philox ref(seed, stream);
+  std::vector<float> row(70);
+  for (int64_t r : {int64_t{0}, int64_t{1}, int64_t{4000000000}}) {
+    fast.fill(r, 70, row.data());
+    for (int e = 0; e < 70; ++e) {
+      const auto w = ref.words(workload_detail::row_counter(r, e / 4));
+      ASSERT_EQ(row[e], Philox::to_unit_open(w[e % 4])) << "row " << r << " value " << e;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace moesim
