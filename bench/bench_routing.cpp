@@ -3,7 +3,8 @@
 //   BM_Route/<router>_<experts>_<k>/<tokens>   one Router::route call on [tokens, experts] fp32
 //                                              logits; items_per_second = tokens routed per second.
 // Sweep: every router in builtin_registries().routers x experts {8, 64, 256} x k {1, 2, 8} (k <= experts)
-// x tokens {4096, 16384, 65536}. Plus the issue-6 target shapes at 32768 tokens (see kTargets).
+// x tokens {4096, 16384, 65536}. Plus the issue-6 target shapes at 32768 tokens (register_targets), on
+// one thread and on a pool of two (.../32768/pool:2/real_time, wall-clock time).
 #include "bench_common.hpp"
 
 #include "moesim/error.hpp"
@@ -23,6 +24,7 @@ struct RouteCase {
   RouterSpec spec;
   std::vector<float> bias;  // [experts] selection bias, or empty
   int64_t tokens = 0;
+  int threads = 1;  // ThreadPool size
 };
 
 bool accepts(const RouterEntry& entry, const RouterSpec& spec) {
@@ -83,7 +85,7 @@ void bm_route(benchmark::State& state, const RouteCase& c) {
   state.SetLabel(label_of(c.spec));
   std::unique_ptr<Router> router;
   const Scores& scores = random_logits(c.spec.num_experts, c.tokens);
-  ThreadPool pool(1);
+  ThreadPool pool(c.threads);
   Assignments out;
   try {  // also the warm-up: sizes `out` once, outside the timed loop
     router = builtin_registries().routers.get(c.spec.name).factory.make(c.spec);
@@ -104,9 +106,11 @@ void bm_route(benchmark::State& state, const RouteCase& c) {
   state.SetItemsProcessed(state.iterations() * c.tokens);
 }
 
+// Cases with a pool of several threads are timed by wall clock (CPU time counts the calling thread only).
 void add(const std::string& name, RouteCase c) {
-  benchmark::RegisterBenchmark(name.c_str(), [c](benchmark::State& st) { bm_route(st, c); })
-      ->Unit(benchmark::kMicrosecond);
+  auto* b = benchmark::RegisterBenchmark(name.c_str(), [c](benchmark::State& st) { bm_route(st, c); });
+  b->Unit(benchmark::kMicrosecond);
+  if (c.threads > 1) b->UseRealTime();
 }
 
 std::string case_name(const RouterSpec& s, int64_t tokens) {
@@ -147,9 +151,11 @@ void register_targets(const RouterRegistry& routers) {
   moge.spec.groups = 8;
   moge.tokens = kTokens;
 
-  for (const RouteCase& c : {topk, deepseek, moge}) {
+  for (RouteCase c : {topk, deepseek, moge}) {
     if (!routers.contains(c.spec.name)) continue;  // router not registered (yet)
     add(case_name(c.spec, c.tokens), c);           // bm_route reports a spec the router rejects
+    c.threads = 2;                                 // the same on a pool of 2 threads (scaling)
+    add(case_name(c.spec, c.tokens) + "/pool:2", c);
   }
 }
 

@@ -2,13 +2,15 @@
 // Sort-based (std::stable_sort of expert ids by descending key, so equal keys keep the lower id first),
 // one token at a time, weights in fp64. Selection keys are computed exactly as the routers define them
 // (sim/src/routing/routing_common.hpp): the logits when there is no bias, else fp32 score + bias, the fp32
-// softmax being exp in fp32, the sum in fp64 in expert order. So the chosen indices must match exactly;
-// weights match to fp32 rounding.
+// softmax being routing::exp_f32 (the routers' own scalar exp, fast_math.hpp), the sum in fp64 in 16
+// lanes (expert e in lane e % 16) added pairwise at the end. So the chosen indices must match exactly;
+// weights (fp64 here, with std::exp) match to fp32 rounding.
 #pragma once
 
 #include "moesim/router.hpp"
 #include "moesim/scenario.hpp"
 #include "moesim/types.hpp"
+#include "routing/fast_math.hpp"
 #include "routing/hash_router.hpp"
 
 #include <algorithm>
@@ -33,16 +35,19 @@ std::vector<int> rank_desc(const std::vector<Key>& key) {
 inline std::vector<float> scores_f32(ScoringFunc f, const float* x, int n) {
   std::vector<float> s(n);
   if (f == ScoringFunc::sigmoid) {
-    for (int e = 0; e < n; ++e) s[e] = 1.0f / (1.0f + std::exp(-x[e]));
+    for (int e = 0; e < n; ++e) s[e] = 1.0f / (1.0f + routing::exp_f32(-x[e]));
     return s;
   }
   const float m = *std::max_element(x, x + n);
   std::vector<float> ex(n);
-  double sum = 0.0;
+  double lane[16] = {};  // lane j: experts e with e % 16 == j, in increasing e
   for (int e = 0; e < n; ++e) {
-    ex[e] = std::exp(x[e] - m);
-    sum += ex[e];
+    ex[e] = routing::exp_f32(x[e] - m);
+    lane[e % 16] += ex[e];
   }
+  for (int h = 8; h >= 1; h /= 2)  // pairwise: lane j += lane j + h
+    for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
+  const double sum = lane[0];
   for (int e = 0; e < n; ++e) s[e] = static_cast<float>(ex[e] / sum);
   return s;
 }

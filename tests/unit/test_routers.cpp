@@ -3,10 +3,16 @@
 // assignments [tokens, slots].
 #include "moesim/registries.hpp"
 #include "moesim/router.hpp"
+#include "moesim/rng.hpp"
+#include "routing/fast_math.hpp"
+#include "routing/simd.hpp"
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <initializer_list>
 #include <set>
 #include <vector>
@@ -307,6 +313,86 @@ TEST(Validate, NamesTheViolatedLimit) {
   c.capacity_factor = -0.5;
   expect_invalid(c, "setups[1].router.capacity_factor", "-0.5",
                  "capacity_factor must be a finite number >= 0 (0 means 1.0)");
+}
+
+// Distance in units in the last place between two finite non-negative floats: the difference of their bit
+// patterns (the IEEE encoding is monotone for x >= 0).
+int64_t ulp_distance(float a, float b) {
+  return std::abs(static_cast<int64_t>(std::bit_cast<uint32_t>(a)) - static_cast<int64_t>(std::bit_cast<uint32_t>(b)));
+}
+
+// exp_f32 is within 2 ulp of std::exp on a dense sweep of [-88, 88] (1.76 million points, step 1e-4,
+// which includes subnormal results below exp(-87.3) = FLT_MIN); exact at 0; 0 and inf at the ends.
+TEST(FastMath, ExpWithinTwoUlpOfStdExp) {
+  int64_t worst = 0;
+  for (int i = -880000; i <= 880000; ++i) {
+    const float x = static_cast<float>(i) * 1e-4f;
+    worst = std::max(worst, ulp_distance(routing::exp_f32(x), std::exp(x)));
+  }
+  EXPECT_LE(worst, 2);
+  EXPECT_EQ(routing::exp_f32(0.0f), 1.0f);
+  EXPECT_EQ(routing::exp_f32(-std::numeric_limits<float>::infinity()), 0.0f);
+  EXPECT_EQ(routing::exp_f32(-1e30f), 0.0f);
+  EXPECT_EQ(routing::exp_f32(100.0f), std::numeric_limits<float>::infinity());
+}
+
+// Random logits: N(0, 1), some rows scaled by 1e30 (extreme but finite), some quantised to {-1, 0, 1}
+// (ties everywhere), a few -inf (masked experts). scores: [tokens, experts].
+Scores random_scores(int64_t tokens, int experts, uint64_t seed) {
+  const Philox rng(seed, 99);
+  Scores m(tokens, experts);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int e = 0; e < experts; ++e) {
+      const auto w = rng.words(static_cast<uint64_t>(t * experts + e));
+      float v = static_cast<float>(standard_normal(Philox::to_unit_open_d(w[0]), Philox::to_unit_open_d(w[1])));
+      if (t % 7 == 3) v *= 1e30f;
+      if (t % 5 == 1) v = std::round(v);
+      if (w[2] % 61 == 0 && e > 0) v = -std::numeric_limits<float>::infinity();
+      m(t, e) = v;
+    }
+  return m;
+}
+
+Assignments route_at(routing::SimdLevel level, const RouterSpec& spec, const Scores& x, const std::vector<float>& bias) {
+  routing::set_simd_level_for_testing(level);
+  Assignments a = route(spec, x, bias);
+  routing::set_simd_level_for_testing(routing::detected_simd_level());
+  return a;
+}
+
+// Every router gives the same experts and the same weight BITS on the portable path as on the path this
+// CPU dispatches to (AVX-512 where available; on other CPUs both are the portable path).
+TEST(Simd, ScalarAndDispatchedPathsAreBitIdentical) {
+  const Scores x256 = random_scores(300, 256, 1), x64 = random_scores(300, 64, 2), x40 = random_scores(100, 40, 3);
+  std::vector<RouterSpec> specs;
+  for (const char* name : {"topk", "moge", "group_limited", "expert_choice", "hash"})
+    for (int variant = 0; variant < 4; ++variant) {  // bit 0: sigmoid, bit 1: normalize and scale 2.5
+      RouterSpec s = spec_of(name, 256, 8);
+      s.groups = std::string(name) == "moge" || std::string(name) == "group_limited" ? 8 : 1;
+      s.topk_group = std::string(name) == "group_limited" ? 4 : 0;
+      s.scoring = (variant & 1) ? ScoringFunc::sigmoid : ScoringFunc::softmax;
+      s.normalize = (variant & 2) != 0;
+      s.scaling = (variant & 2) ? 2.5 : 1.0;
+      specs.push_back(s);
+    }
+  for (RouterSpec s : specs)
+    for (int shape = 0; shape < 3; ++shape) {
+      const Scores& x = shape == 0 ? x256 : shape == 1 ? x64 : x40;
+      s.num_experts = static_cast<int>(x.cols());
+      s.groups = s.groups == 1 ? 1 : (shape == 2 ? 4 : 8);  // 40 experts: 4 groups of 10 (scalar fallbacks)
+      s.k = shape == 2 ? 4 : 8;
+      s.topk_group = s.topk_group == 0 ? 0 : s.groups / 2;
+      for (bool with_bias : {false, true}) {
+        std::vector<float> bias;
+        for (int e = 0; with_bias && e < s.num_experts; ++e) bias.push_back(0.01f * static_cast<float>(e % 7) - 0.03f);
+        const Assignments fast = route_at(routing::detected_simd_level(), s, x, bias);
+        const Assignments slow = route_at(routing::SimdLevel::scalar, s, x, bias);
+        ASSERT_EQ(fast.expert, slow.expert) << s.name << " variant shape " << shape << " bias " << with_bias;
+        ASSERT_EQ(fast.weight.size(), slow.weight.size());
+        EXPECT_EQ(0, std::memcmp(fast.weight.data(), slow.weight.data(), fast.weight.size() * sizeof(float)))
+            << s.name << " shape " << shape << " bias " << with_bias << " sigmoid " << (s.scoring == ScoringFunc::sigmoid);
+      }
+    }
 }
 
 }  // namespace

@@ -19,53 +19,70 @@ class GroupLimitedRouter final : public TokenwiseRouter {
   // scores: [tokens, experts] logits; out.expert / out.weight: [tokens, k].
   void route_rows(const Scores& scores, std::span<const float> bias, int64_t begin, int64_t end,
                   Assignments& out) const override {
-    const int n = spec_.num_experts, k = spec_.k, groups = spec_.groups;
-    const int kept_groups = spec_.topk_group == 0 ? groups : spec_.topk_group;
-    Selector<float> group_sel(groups, kept_groups);
-    Selector<float> expert_sel(n, k);
-    std::vector<float> prob(static_cast<size_t>(n));  // [experts] s, one token's scores
-    std::vector<float> key(static_cast<size_t>(n));   // [experts] selection keys: logits or s + bias
-    std::vector<uint8_t> kept(static_cast<size_t>(groups));
+    const int n = spec_.num_experts, k = spec_.k, groups = spec_.groups, per_group = n / groups;
+    const bool need_prob = !bias.empty() || spec_.scoring == ScoringFunc::softmax;
+    const Kernels& kern = kernels();
+    TopKScratch scratch(n);
+    std::vector<float> prob(static_cast<size_t>(n));         // [experts] s, one token's scores
+    std::vector<float> key(static_cast<size_t>(n));          // [experts] s + bias
+    std::vector<float> group_score(static_cast<size_t>(groups));
+    std::vector<Range> kept(static_cast<size_t>(groups));    // kept groups' experts, ascending
+    Selector<float> group_sel(groups, spec_.topk_group == 0 ? groups : spec_.topk_group);
     for (int64_t t = begin; t < end; ++t) {
       const float* x = scores.data() + t * n;
-      score_row(spec_.scoring, x, n, prob.data());
-      for (int e = 0; e < n; ++e) key[e] = bias.empty() ? x[e] : prob[e] + bias[e];
-      pick_groups(key.data(), !bias.empty(), group_sel, kept.data());
-      expert_sel.reset();
-      for (int e = 0; e < n; ++e)
-        if (kept[e / (n / groups)]) expert_sel.offer(key[e], e);
+      if (t + kPrefetchRows < scores.rows()) prefetch_row(x + kPrefetchRows * n, n);
+      if (need_prob) score_row(spec_.scoring, x, n, prob.data());
+      const float* kv = x;  // selection keys: logits, or s + bias
+      if (!bias.empty()) {
+        for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
+        kv = key.data();
+      }
+      kern.group_scores(kv, groups, per_group, !bias.empty(), group_score.data());
+      const int n_ranges = pick_groups(group_score.data(), group_sel, kept.data());
       float* w = out.weight.data() + t * k;
       int32_t* ex = out.expert.data() + t * k;
-      int s = 0;
-      for (const auto& c : expert_sel.best()) {
-        ex[s] = c.index;
-        w[s++] = prob[c.index];
+      kern.topk(kv, kept.data(), n_ranges, k, ex, scratch);
+      if (need_prob) {
+        for (int s = 0; s < k; ++s) w[s] = prob[ex[s]];
+      } else {
+        kern.scores_at(x, ex, k, ScoringFunc::sigmoid, 0.0f, 0.0, w);
       }
       finish_weights(w, k, spec_.normalize, spec_.scaling);
     }
   }
 
  private:
-  // key: [experts]; kept: [groups] set to 1 for the topk_group best groups.
-  void pick_groups(const float* key, bool top2_sum, Selector<float>& sel, uint8_t* kept) const {
-    const int groups = spec_.groups, per_group = spec_.num_experts / spec_.groups;
-    sel.reset();
-    for (int g = 0; g < groups; ++g) {
-      const float* v = key + g * per_group;
-      float first = v[0], second = v[1];  // the group's two largest keys, first >= second
-      if (second > first) std::swap(first, second);
-      for (int i = 2; i < per_group; ++i) {
-        if (v[i] > first) {
-          second = first;
-          first = v[i];
-        } else if (v[i] > second) {
-          second = v[i];
-        }
+  // score: [groups]. Writes the expert ranges of the topk_group best groups (higher score, then lower
+  // group) in increasing order, adjacent groups merged, into ranges; returns how many.
+  int pick_groups(const float* score, Selector<float>& sel, Range* ranges) const {
+    const int groups = spec_.groups, per_group = spec_.num_experts / groups;
+    const int keep = spec_.topk_group == 0 ? groups : spec_.topk_group;
+    uint8_t few[64] = {};
+    std::vector<uint8_t> many(groups > 64 ? static_cast<size_t>(groups) : 0);  // rare: allocate
+    uint8_t* is_kept = groups > 64 ? many.data() : few;
+    if (keep == groups) {
+      for (int g = 0; g < groups; ++g) is_kept[g] = 1;
+    } else if (groups <= 16) {  // rank by counting: no branches on the data
+      for (int g = 0; g < groups; ++g) {
+        int rank = 0;
+        for (int h = 0; h < groups; ++h) rank += score[h] > score[g] || (score[h] == score[g] && h < g);
+        is_kept[g] = rank < keep ? 1 : 0;
       }
-      sel.offer(top2_sum ? first + second : first, g);
-      kept[g] = 0;
+    } else {
+      sel.reset();
+      for (int g = 0; g < groups; ++g) sel.offer(score[g], g);
+      for (const auto& c : sel.best()) is_kept[c.index] = 1;
     }
-    for (const auto& c : sel.best()) kept[c.index] = 1;
+    int n = 0;
+    for (int g = 0; g < groups; ++g) {
+      if (!is_kept[g]) continue;
+      if (n > 0 && ranges[n - 1].end == g * per_group) {
+        ranges[n - 1].end += per_group;
+      } else {
+        ranges[n++] = {g * per_group, (g + 1) * per_group};
+      }
+    }
+    return n;
   }
 };
 

@@ -8,6 +8,8 @@
 #pragma once
 
 #include "moesim/model.hpp"
+#include "routing/fast_math.hpp"
+#include "routing/simd.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -75,19 +77,15 @@ class Selector {
   std::vector<Candidate<Key>> buf_;
 };
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+inline float sigmoid(float x) { return sigmoid_f32(x); }
 
-// p[e] = exp(x[e] - max) / sum_e exp(x[e] - max): exp in fp32, the sum in fp64 in expert order, the
-// quotient in fp64 rounded to fp32. The test reference computes the same formula, so that selections
-// on biased probabilities agree bit for bit.
+// p[e] = exp(x[e] - max) / sum_e exp(x[e] - max): exp_f32 (fast_math.hpp), the sum in fp64 in the lane
+// order of fast_math.hpp, the quotient in fp64 rounded to fp32. The test reference computes the same
+// formula, so that selections on biased probabilities agree bit for bit.
 inline void softmax_row(const float* x, int n, float* p) {
   float m = x[0];
   for (int e = 1; e < n; ++e) m = std::max(m, x[e]);
-  double sum = 0.0;
-  for (int e = 0; e < n; ++e) {
-    p[e] = std::exp(x[e] - m);
-    sum += p[e];
-  }
+  const double sum = kernels().exp_sum(x, n, m, p);
   for (int e = 0; e < n; ++e) p[e] = static_cast<float>(p[e] / sum);
 }
 
@@ -96,7 +94,7 @@ inline void score_row(ScoringFunc f, const float* x, int n, float* s) {
   if (f == ScoringFunc::softmax) {
     softmax_row(x, n, s);
   } else {
-    for (int e = 0; e < n; ++e) s[e] = sigmoid(x[e]);
+    kernels().sigmoid(x, n, s);
   }
 }
 

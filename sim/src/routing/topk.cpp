@@ -1,4 +1,8 @@
 // routing/topk.cpp: plain top-k routing (GShard, Mixtral, Qwen-MoE; routing.md section 1).
+// No bias: select on the logits (softmax and sigmoid are increasing), so only the k chosen experts need a
+// score, plus the softmax denominator (one vectorised pass of exp). With a bias: score every expert,
+// select on fp32 score + bias. Weights: the scores of the chosen experts (routing_common.hpp), then
+// finish_weights. The kernels (simd.hpp) give the same bits on every instruction set.
 #include "routing/routers.hpp"
 #include "routing/routing_common.hpp"
 
@@ -14,59 +18,36 @@ class TopKRouter final : public TokenwiseRouter {
   void route_rows(const Scores& scores, std::span<const float> bias, int64_t begin, int64_t end,
                   Assignments& out) const override {
     const int n = spec_.num_experts, k = spec_.k;
-    Selector<float> sel(n, k);
-    std::vector<float> prob(bias.empty() ? 0 : static_cast<size_t>(n));  // [experts], one token's scores
+    const Kernels& kern = kernels();
+    TopKScratch scratch(n);
+    std::vector<float> prob(bias.empty() ? 0 : static_cast<size_t>(n));  // [experts] one token's scores
+    std::vector<float> key(bias.empty() ? 0 : static_cast<size_t>(n));   // [experts] prob + bias
+    const Range all{0, n};
     for (int64_t t = begin; t < end; ++t) {
       const float* x = scores.data() + t * n;
+      if (t + kPrefetchRows < scores.rows()) prefetch_row(x + kPrefetchRows * n, n);
       float* w = out.weight.data() + t * k;
       int32_t* ex = out.expert.data() + t * k;
-      sel.reset();
       if (bias.empty()) {
-        route_on_logits(x, sel, ex, w);
+        const float m = kern.topk(x, &all, 1, k, ex, scratch);
+        chosen_scores(x, m, ex, w);
       } else {
         score_row(spec_.scoring, x, n, prob.data());
-        for (int e = 0; e < n; ++e) sel.offer(prob[e] + bias[e], e);
-        int s = 0;
-        for (const auto& c : sel.best()) {
-          ex[s] = c.index;
-          w[s++] = prob[c.index];
-        }
+        for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
+        kern.topk(key.data(), &all, 1, k, ex, scratch);
+        for (int s = 0; s < k; ++s) w[s] = prob[ex[s]];
       }
       finish_weights(w, k, spec_.normalize, spec_.scaling);
     }
   }
 
  private:
-  // No bias: select on the logits; one pass finds the k best, the max and the softmax denominator
-  // (online softmax: the running sum is rescaled whenever the max grows).
-  void route_on_logits(const float* x, Selector<float>& sel, int32_t* ex, float* w) const {
-    const int n = spec_.num_experts;
-    if (spec_.scoring == ScoringFunc::sigmoid) {
-      for (int e = 0; e < n; ++e) sel.offer(x[e], e);
-      int s = 0;
-      for (const auto& c : sel.best()) {
-        ex[s] = c.index;
-        w[s++] = sigmoid(c.key);
-      }
-      return;
-    }
-    float m = x[0];
-    float sum = 0.0f;  // sum_e exp(x[e] - m) over the experts seen so far
-    for (int e = 0; e < n; ++e) {
-      const float v = x[e];
-      if (v > m) {
-        sum = sum * std::exp(m - v) + 1.0f;
-        m = v;
-      } else {
-        sum += std::exp(v - m);
-      }
-      sel.offer(v, e);
-    }
-    int s = 0;
-    for (const auto& c : sel.best()) {
-      ex[s] = c.index;
-      w[s++] = std::exp(c.key - m) / sum;
-    }
+  // w[s] = score of expert ex[s], bit-identical to score_row's: x: [experts] logits, m = max of x.
+  void chosen_scores(const float* x, float m, const int32_t* ex, float* w) const {
+    const Kernels& kern = kernels();
+    const bool softmax = spec_.scoring == ScoringFunc::softmax;
+    const double sum = softmax ? kern.exp_sum(x, spec_.num_experts, m, nullptr) : 0.0;
+    kern.scores_at(x, ex, spec_.k, spec_.scoring, m, sum, w);
   }
 };
 

@@ -1,0 +1,116 @@
+// routing/kernels_scalar.cpp: the portable kernels, and the run-time choice of kernels (simd.hpp).
+// The fp32 arithmetic here is the definition the AVX-512 kernels reproduce bit for bit.
+#pragma GCC optimize("fp-contract=off")
+
+#include "routing/fast_math.hpp"
+#include "routing/routing_common.hpp"
+#include "routing/simd.hpp"
+
+#include <atomic>
+#include <limits>
+
+namespace moesim::routing {
+
+namespace {
+
+float topk_scalar(const float* key, const Range* ranges, int n_ranges, int k, int32_t* idx, TopKScratch& scratch) {
+  int n = 0;
+  for (int r = 0; r < n_ranges; ++r) n += ranges[r].end - ranges[r].begin;
+  Selector<float> sel(n, k);  // allocates k or n entries; the scalar path is not the fast one
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int r = 0; r < n_ranges; ++r)
+    for (int e = ranges[r].begin; e < ranges[r].end; ++e) {
+      sel.offer(key[e], e);
+      mx = key[e] > mx ? key[e] : mx;
+    }
+  int s = 0;
+  for (const auto& c : sel.best()) idx[s++] = c.index;
+  return mx;
+}
+
+double exp_sum_scalar(const float* x, int n, float m, float* e_out) {
+  double lane[kSumLanes] = {};
+  for (int e = 0; e < n; ++e) {
+    const float v = exp_f32(x[e] - m);
+    if (e_out) e_out[e] = v;
+    lane[e % kSumLanes] += v;
+  }
+  for (int h = kSumLanes / 2; h >= 1; h /= 2)
+    for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
+  return lane[0];
+}
+
+void sigmoid_scalar(const float* x, int n, float* s) {
+  for (int e = 0; e < n; ++e) s[e] = sigmoid_f32(x[e]);
+}
+
+void group_scores_scalar(const float* key, int groups, int per_group, bool top2, float* score) {
+  for (int g = 0; g < groups; ++g) {
+    const float* v = key + g * per_group;
+    float first = v[0], second = -std::numeric_limits<float>::infinity();
+    for (int i = 1; i < per_group; ++i) {
+      if (v[i] > first) {
+        second = first;
+        first = v[i];
+      } else if (v[i] > second) {
+        second = v[i];
+      }
+    }
+    score[g] = top2 ? first + second : first;
+  }
+}
+
+void group_top1_scalar(const float* key, int n, int per_group, int32_t* idx) {
+  for (int g = 0; g * per_group < n; ++g) {
+    int best = g * per_group;
+    for (int e = best + 1; e < (g + 1) * per_group; ++e)
+      if (key[e] > key[best]) best = e;
+    idx[g] = best;
+  }
+}
+
+void scores_at_scalar(const float* x, const int32_t* idx, int k, ScoringFunc f, float m, double sum, float* w) {
+  for (int s = 0; s < k; ++s)
+    w[s] = f == ScoringFunc::sigmoid ? sigmoid_f32(x[idx[s]])
+                                     : static_cast<float>(static_cast<double>(exp_f32(x[idx[s]] - m)) / sum);
+}
+
+bool cpu_has_avx512() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+std::atomic<int> g_forced{-1};  // -1: use the detected level
+
+}  // namespace
+
+const Kernels& scalar_kernels() {
+  static const Kernels k{topk_scalar,         exp_sum_scalar,    sigmoid_scalar,
+                         group_scores_scalar, group_top1_scalar, scores_at_scalar};
+  return k;
+}
+
+SimdLevel detected_simd_level() {
+  static const SimdLevel level = cpu_has_avx512() ? SimdLevel::avx512 : SimdLevel::scalar;
+  return level;
+}
+
+SimdLevel simd_level() {
+  const int forced = g_forced.load(std::memory_order_relaxed);
+  return forced < 0 ? detected_simd_level() : static_cast<SimdLevel>(forced);
+}
+
+void set_simd_level_for_testing(SimdLevel level) {
+  const int l = std::min(static_cast<int>(level), static_cast<int>(detected_simd_level()));
+  g_forced.store(l, std::memory_order_relaxed);
+}
+
+const Kernels& kernels() { return simd_level() == SimdLevel::avx512 ? avx512_kernels() : scalar_kernels(); }
+
+}  // namespace moesim::routing
