@@ -4,6 +4,9 @@
 #include "moesim/error.hpp"
 #include "moesim/report.hpp"
 #include "moesim/simulator.hpp"
+#include "moesim/validation.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -36,8 +39,6 @@ std::vector<ScenarioSpec> load_all(const RunOptions& opt) {
   const LoadOptions lo = load_options(opt);
   for (const auto& path : opt.scenarios) {
     ScenarioSpec s = load_scenario(path, lo, builtin_registries());
-    if (!s.model.is_moe())
-      throw Error(path, "model", s.model.name, "is a dense model (no routed experts): there is nothing to route");
     specs.push_back(std::move(s));
   }
   return specs;
@@ -86,7 +87,36 @@ int cmd_run(const RunOptions& opt) {
   return 0;
 }
 
+namespace {
+
+// Runs the published-measurement cases and prints name, metric, predicted, published and relative error.
+// Exit status 1 when any error is beyond its tolerance.
+int validate_published_cmd(const RunOptions& opt) {
+  std::vector<std::string> files = opt.scenarios;
+  if (files.empty()) files = published_cases(default_preset_dirs());
+  if (files.empty()) throw Error("", "--published", "", "no configs/validation/*.yaml found; set MOESIM_CONFIG_DIR");
+  const auto rows = validate_published(files, builtin_registries());
+  bool all_within = true;
+  for (const auto& r : rows) all_within = all_within && r.within();
+  if (opt.format == "json") {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (const auto& r : rows)
+      a.push_back({{"name", r.name}, {"metric", r.metric}, {"predicted", r.predicted}, {"published", r.published},
+                   {"error", r.error}, {"tolerance", r.tolerance}, {"within_tolerance", r.within()}, {"source", r.source}});
+    std::cout << a.dump(2) << "\n";
+  } else {
+    std::printf("%-32s %-60s %12s %12s %8s %5s\n", "name", "metric", "predicted", "published", "error", "bound");
+    for (const auto& r : rows)
+      std::printf("%-32s %-60s %12.6g %12.6g %+7.1f%% %4.0f%%%s\n", r.name.c_str(), r.metric.c_str(), r.predicted,
+                  r.published, 100.0 * r.error, 100.0 * r.tolerance, r.within() ? "" : "  OUT OF BOUND");
+  }
+  return all_within ? 0 : 1;
+}
+
+}  // namespace
+
 int cmd_validate(const RunOptions& opt) {
+  if (opt.published) return validate_published_cmd(opt);
   const std::vector<ScenarioSpec> specs = load_all(opt);
   for (const auto& s : specs) {
     std::cout << s.file << ": ok (" << s.setups.size() << (s.setups.size() == 1 ? " setup" : " setups") << ", model "

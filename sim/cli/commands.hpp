@@ -13,6 +13,7 @@ struct RunOptions {
   std::vector<std::string> overrides;
   long long seed = -1, steps = -1, threads = -1;  // -1 = as in the scenario
   bool per_layer = false;
+  bool published = false;  // validate: run configs/validation/ against published measurements
 };
 
 int cmd_run(const RunOptions& opt);       // run and compare

@@ -46,8 +46,15 @@ int main(int argc, char** argv) {
   add_run_options(compare, opt);
   add_set_option(compare, opt);
 
-  auto* validate = app.add_subcommand("validate", "check scenario files without running them");
-  validate->add_option("scenarios", opt.scenarios, "scenario YAML files")->required()->check(CLI::ExistingFile);
+  auto* validate = app.add_subcommand(
+      "validate", "check scenario files without running them; with --published, compare the throughput model "
+                  "against published measurements (configs/validation/)");
+  validate->add_option("scenarios", opt.scenarios, "scenario YAML files (with --published: validation cases; default all)")
+      ->check(CLI::ExistingFile);
+  validate->add_flag("--published", opt.published,
+                     "run configs/validation/*.yaml and print name, metric, predicted, published, relative error; "
+                     "exit 1 if any error exceeds its bound");
+  validate->add_option("--format,-f", opt.format, "with --published: table or json")->check(CLI::IsMember({"table", "json"}));
   add_set_option(validate, opt);
 
   auto* list = app.add_subcommand("list", "print what is registered, each with a one-line description");
@@ -55,6 +62,8 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    if (*validate && !opt.published && opt.scenarios.empty())
+      throw CLI::RequiredError("validate needs scenario files (or --published)");
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

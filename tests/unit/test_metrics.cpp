@@ -33,12 +33,18 @@ Assignments four_tokens() {
 // Distinct experts: device 0 {0,1}, device 1 {2,3}: 2 and 2.
 // Destinations: t0 {0}, t1 {0,1}, t2 {0,1}, t3 {0}: 6 in all, 1.5 per token.
 // Pairs [src, dst]: t0 0->0, t1 0->0 and 0->1, t2 1->0 and 1->1, t3 1->0: [[2, 1], [2, 1]].
+// Assignment pairs (one per expert copy): t0 sends 2 to device 0, t1 1+1, t2 1+1, t3 2 to device 0:
+//   [0->0: 2 + 1, 0->1: 1, 1->0: 1 + 2, 1->1: 1] = [[3, 1], [3, 1]].
 TEST(Metrics, FourTokensTwoDevices) {
   const BatchLoad L = measure_load(four_tokens(), two_devices(), 1);
   EXPECT_EQ(L.device_assignments, (std::vector<int64_t>{6, 2}));
   EXPECT_EQ(L.expert_tokens, (std::vector<int64_t>{3, 3, 1, 1}));
   EXPECT_EQ(L.distinct_experts, (std::vector<int32_t>{2, 2}));
   EXPECT_EQ(L.pair_tokens, (std::vector<int64_t>{2, 1, 2, 1}));
+  EXPECT_EQ(L.pair_assignments, (std::vector<int64_t>{3, 1, 3, 1}));
+  // One device per node, so node pairs equal device pairs.
+  EXPECT_EQ(L.nodes, 2);
+  EXPECT_EQ(L.pair_node_tokens, (std::vector<int64_t>{2, 1, 2, 1}));
   EXPECT_EQ(L.token_dest_devices, 6);
   EXPECT_EQ(L.token_dest_nodes, 6);  // one device per node
   const MetricValues m = batch_metrics(L);

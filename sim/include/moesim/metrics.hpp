@@ -21,6 +21,9 @@ struct BatchLoad {
   std::vector<int64_t> device_assignments;  // [devices] kept assignments per device (T_i in Pangu Eq. 3)
   std::vector<int32_t> distinct_experts;    // [devices] distinct physical experts activated per device
   std::vector<int64_t> pair_tokens;         // [devices, devices] tokens src -> dst, once per destination device
+  std::vector<int64_t> pair_assignments;    // [devices, devices] assignments src -> dst, once per expert copy
+  int nodes = 1;                            // devices / devices_per_node, rounded up
+  std::vector<int64_t> pair_node_tokens;    // [devices, nodes] tokens src -> node, once per destination node
   int64_t token_dest_devices = 0;           // sum over tokens of distinct destination devices
   int64_t token_dest_nodes = 0;             // sum over tokens of distinct destination nodes
 };

@@ -2,6 +2,8 @@
 // config/ fills these from YAML (applying model defaults); nothing else parses text.
 #pragma once
 
+#include "moesim/deployment.hpp"
+#include "moesim/hardware.hpp"
 #include "moesim/model.hpp"
 
 #include <cstdint>
@@ -72,14 +74,29 @@ struct RunSpec {
   int threads = 1;               // 0 = all hardware threads; never changes results
 };
 
+// A published measurement a validation scenario must reproduce (configs/validation/).
+struct PublishedFigure {
+  std::string metric;      // a throughput-report key, e.g. "decode_tokens_per_s_per_device"
+  double value = 0;        // the published figure, in the metric's unit
+  double tolerance = 0.15; // allowed relative error |predicted - published| / published
+  std::string source;      // where the figure was published
+  // When set: the figure checked is the ratio (case ratio_of's metric) / (this case's metric), predicted
+  // and published alike, e.g. MoE throughput over dense throughput on the same hardware.
+  std::string ratio_of;
+};
+
 struct ScenarioSpec {
   std::string name;
   std::string description;
   std::string file;  // where it came from ("" if built in code)
   ModelSpec model;
   ClusterSpec cluster;
+  HardwareSpec hardware;        // resolved from cluster.hardware (empty name: none)
+  DeploymentSpec deployment;    // enabled only with a `deployment` section
+  std::string cost_model = "roofline";
   RunSpec run;
   std::vector<SetupSpec> setups;
+  std::vector<PublishedFigure> published;
 
   int simulated_layers() const {
     int all = model.moe_layers();

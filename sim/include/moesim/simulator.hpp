@@ -1,6 +1,7 @@
 // moesim/simulator.hpp: wires workload -> router -> placement -> metrics for every setup.
 #pragma once
 
+#include "moesim/cost.hpp"
 #include "moesim/metrics.hpp"
 #include "moesim/registries.hpp"
 #include "moesim/scenario.hpp"
@@ -10,6 +11,28 @@
 
 namespace moesim {
 
+// What one step costs on the scenario's hardware (present when the scenario has a deployment).
+// Times in seconds per step; breakdown parts are means over devices and add up to the mean step time.
+struct ThroughputResult {
+  bool enabled = false;
+  Distribution step_s;  // over steps: wall time (slowest device in every layer)
+  struct Breakdown {
+    double attention_s = 0, dense_layers_s = 0, shared_experts_s = 0, routed_experts_s = 0, tp_comm_s = 0;
+    double dispatch_s = 0, combine_s = 0;     // whole transfers (mean device), hidden or not
+    double exposed_comm_s = 0, hidden_comm_s = 0;
+    double mtp_s = 0, lm_head_s = 0, overhead_s = 0;
+    double imbalance_s = 0;                   // slowest device minus mean device, summed over layers
+  } breakdown;                                // means over steps
+  double dispatch_per_layer_s = 0, combine_per_layer_s = 0;  // one MoE layer's transfers (mean device)
+  double tokens_per_step = 0;                 // tokens through the model per step
+  double output_tokens_per_step = 0;          // decode: sequences x (1 + accepted drafts); prefill: tokens
+  double tokens_per_s = 0, tokens_per_s_per_device = 0;  // output tokens (decode) or input tokens (prefill)
+  double ttft_s = 0, tpot_s = 0;              // prefill: time to first token; decode: time per output token
+  double mfu = 0, mbu = 0;                    // model FLOPs / memory-bandwidth utilisation (of nominal peaks)
+  double imbalance_fraction = 0;              // imbalance_s / mean step time
+  MemoryFootprint memory;                     // per device
+};
+
 struct SetupResult {
   SetupSpec spec;
   std::array<Distribution, kNumMetrics> overall;                 // over every (step, layer)
@@ -18,6 +41,7 @@ struct SetupResult {
   std::vector<std::vector<double>> expert_tokens_mean;           // [layers, experts] mean over steps
   std::vector<double> device_assignments_mean;                   // [devices] mean over steps and layers
   int64_t requested = 0, dropped = 0;                            // totals over the run
+  ThroughputResult throughput;
 };
 
 struct ScenarioResult {

@@ -6,8 +6,11 @@
 //   cluster {devices, devices_per_node, hardware}
 //   run {steps, tokens_per_step, tokens_per_sequence, layers, seed, threads}
 //   router, placement, capacity, workload   defaults applied to every setup
+//   deployment {...}            throughput model (config/deployment_config.cpp); published [...] validation figures
 //   setups: [{name, router, placement, capacity, workload}, ...]   each overrides the defaults key by key;
 //           absent: one setup named "default" made of the defaults.
+#include "config/deployment_config.hpp"
+#include "config/hardware_config.hpp"
 #include "config/model_config.hpp"
 #include "config/overrides.hpp"
 #include "config/schema.hpp"
@@ -15,6 +18,7 @@
 #include "config/yaml_util.hpp"
 #include "moesim/config.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -30,7 +34,7 @@ ClusterSpec read_cluster(const YAML::Node& n, const std::string& file) {
   for (const auto& [k, fld] : f) {
     if (k == "devices") c.devices = read_int(fld.node, IntKind::positive, file, fld.key);
     else if (k == "devices_per_node") c.devices_per_node = read_int(fld.node, IntKind::positive, file, fld.key);
-    else if (k == "hardware") c.hardware = read_string(fld.node, file, fld.key);
+    else if (k == "hardware") c.hardware = fld.node.IsScalar() ? fld.node.Scalar() : "(inline)";
   }
   return c;
 }
@@ -99,8 +103,21 @@ ScenarioSpec convert_scenario(const YAML::Node& root, const std::string& file, c
   if (!root["model"]) throw Error(file, "model", "", "missing required key (a model preset name or a mapping)");
   s.model = model_from_node(root["model"], file, "model", opt.preset_dirs);
   s.cluster = read_cluster(root["cluster"], file);
+  const YAML::Node cluster = root["cluster"];
+  if (cluster && cluster.IsMap() && cluster["hardware"]) {
+    s.hardware = hardware_from_node(cluster["hardware"], file, "cluster.hardware", opt.preset_dirs);
+    s.cluster.hardware = s.hardware.name;
+  }
   s.run = read_run(root["run"], file, s.model);
-  s.setups = read_setups(root, SetupContext{s.model, s.cluster, reg, file});
+  s.deployment = deployment_from_node(root["deployment"], s, file);
+  if (root["deployment"] && root["deployment"]["cost_model"])
+    s.cost_model = read_string(root["deployment"]["cost_model"], file, "deployment.cost_model");
+  s.published = published_from_node(root["published"], file);
+  // Placements spread experts over the expert-parallel ranks (devices / expert tensor parallelism).
+  ClusterSpec ranks = s.cluster;
+  ranks.devices = s.deployment.experts.dp;
+  ranks.devices_per_node = std::max(1, s.cluster.devices_per_node / s.deployment.experts.tp);
+  s.setups = read_setups(root, SetupContext{s.model, ranks, reg, file});
   return s;
 }
 

@@ -9,8 +9,9 @@ namespace moesim::config::schema {
 
 using K = std::string_view;
 
-inline constexpr std::array<K, 10> kTop = {"name",   "description", "model",    "cluster",  "run",
-                                           "router", "placement",   "capacity", "workload", "setups"};
+inline constexpr std::array<K, 12> kTop = {"name",   "description", "model",    "cluster",  "run",
+                                           "router", "placement",   "capacity", "workload", "setups",
+                                           "deployment", "published"};
 inline constexpr std::array<K, 5> kSetup = {"name", "router", "placement", "capacity", "workload"};
 inline constexpr std::array<K, 3> kCluster = {"devices", "devices_per_node", "hardware"};
 inline constexpr std::array<K, 6> kRun = {"steps", "tokens_per_step", "tokens_per_sequence",

@@ -5,6 +5,17 @@ namespace moesim {
 
 const char* to_string(ScoringFunc f) { return f == ScoringFunc::softmax ? "softmax" : "sigmoid"; }
 const char* to_string(AttentionKind a) { return a == AttentionKind::gqa ? "gqa" : "mla"; }
+const char* to_string(DType d) {
+  switch (d) {
+    case DType::bf16: return "bf16";
+    case DType::fp8: return "fp8";
+    case DType::int8: return "int8";
+  }
+  return "?";
+}
+const char* to_string(Phase p) { return p == Phase::decode ? "decode" : "prefill"; }
+const char* to_string(AllToAll a) { return a == AllToAll::normal ? "normal" : "low_latency"; }
+
 const char* to_string(Popularity p) {
   switch (p) {
     case Popularity::uniform: return "uniform";

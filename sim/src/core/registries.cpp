@@ -6,6 +6,7 @@ void register_builtins(Registries& reg) {
   register_builtin_routers(reg.routers);
   register_builtin_placements(reg.placements);
   register_builtin_workloads(reg.workloads);
+  register_builtin_cost_models(reg.cost_models);
 }
 
 const Registries& builtin_registries() {

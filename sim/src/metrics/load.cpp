@@ -8,7 +8,8 @@ namespace moesim {
 
 // Token t's home device is t * D / tokens (contiguous blocks, int64). Every kept assignment goes to
 // the physical slot p.slot_for(e, t) (replicas take tokens in turn) and that slot's device.
-// pair_tokens counts a token once per distinct destination device; token_dest_* count distinct
+// pair_tokens counts a token once per distinct destination device, pair_assignments once per kept
+// assignment, pair_node_tokens once per destination node; token_dest_* count distinct
 // destination devices / nodes (node = device / devices_per_node; devices_per_node <= 0: one node).
 BatchLoad measure_load(const Assignments& a, const Placement& p, int devices_per_node) {
   const int D = p.num_devices;
@@ -22,11 +23,15 @@ BatchLoad measure_load(const Assignments& a, const Placement& p, int devices_per
   L.device_assignments.assign(static_cast<size_t>(D), 0);
   L.distinct_experts.assign(static_cast<size_t>(D), 0);
   L.pair_tokens.assign(static_cast<size_t>(D) * D, 0);
+  L.pair_assignments.assign(static_cast<size_t>(D) * D, 0);
+  const int nodes = (D + dpn - 1) / dpn;
+  L.nodes = nodes;
+  L.pair_node_tokens.assign(static_cast<size_t>(D) * nodes, 0);
 
   std::vector<uint8_t> slot_used(static_cast<size_t>(p.num_physical()), 0);  // [num_physical]
   // Last token (plus one) that reached each device / node: a set without clearing per token.
   std::vector<int64_t> device_seen(static_cast<size_t>(D), 0);                     // [devices]
-  std::vector<int64_t> node_seen(static_cast<size_t>((D + dpn - 1) / dpn), 0);     // [nodes]
+  std::vector<int64_t> node_seen(static_cast<size_t>(nodes), 0);                   // [nodes]
   for (int64_t t = 0; t < a.tokens; ++t) {
     const int64_t src = t * D / a.tokens;
     for (int s = 0; s < a.slots; ++s) {
@@ -39,6 +44,7 @@ BatchLoad measure_load(const Assignments& a, const Placement& p, int devices_per
       ++L.expert_tokens[static_cast<size_t>(e)];
       ++L.device_assignments[static_cast<size_t>(dev)];
       slot_used[static_cast<size_t>(slot)] = 1;
+      ++L.pair_assignments[static_cast<size_t>(src * D + dev)];
       if (device_seen[static_cast<size_t>(dev)] != t + 1) {
         device_seen[static_cast<size_t>(dev)] = t + 1;
         ++L.pair_tokens[static_cast<size_t>(src * D + dev)];
@@ -48,6 +54,7 @@ BatchLoad measure_load(const Assignments& a, const Placement& p, int devices_per
       if (node_seen[static_cast<size_t>(node)] != t + 1) {
         node_seen[static_cast<size_t>(node)] = t + 1;
         ++L.token_dest_nodes;
+        ++L.pair_node_tokens[static_cast<size_t>(src * nodes + node)];
       }
     }
   }

@@ -4,6 +4,7 @@
 #include "moesim/report.hpp"
 #include "report/labels.hpp"
 #include "report/reporters.hpp"
+#include "report/throughput_report.hpp"
 
 #include <cstdio>
 
@@ -29,6 +30,12 @@ void write_row(std::ostream& os, const ScenarioResult& sc, const SetupResult& st
   os << csv_field(sc.scenario.name) << ',' << csv_field(st.spec.name) << ',' << csv_field(st.spec.router.name) << ','
      << csv_field(st.spec.placement.name) << ',' << layer;
   for (const auto& d : ms) os << ',' << num(d.mean) << ',' << num(d.p50) << ',' << num(d.p99) << ',' << num(d.max);
+  // Throughput columns (whole-step figures: the same on every layer row).
+  if (st.throughput.enabled)
+    for (const auto& [k, v] : throughput_figures(st.throughput, Phase::decode)) {
+      if (k == "decode_tokens_per_s_per_device" || k == "tpot_s") continue;
+      os << ',' << num(v);
+    }
   os << '\n';
 }
 
@@ -40,6 +47,12 @@ class CsvReporter : public Reporter {
       const std::string n(metric_name(static_cast<Metric>(m)));
       os << ',' << n << "_mean," << n << "_p50," << n << "_p99," << n << "_max";
     }
+    const bool throughput = !results.empty() && !results[0].setups.empty() && results[0].setups[0].throughput.enabled;
+    if (throughput)
+      for (const auto& [k, v] : throughput_figures(ThroughputResult{}, Phase::decode)) {
+        if (k == "decode_tokens_per_s_per_device" || k == "tpot_s") continue;
+        os << ',' << k;
+      }
     os << '\n';
     for (const auto& sc : results)
       for (const auto& st : sc.setups) {

@@ -4,6 +4,7 @@
 #include "report/labels.hpp"
 #include "report/reporters.hpp"
 #include "report/scenario_json.hpp"
+#include "report/throughput_report.hpp"
 
 namespace moesim {
 
@@ -21,8 +22,9 @@ ordered_json metrics_json(const std::array<Distribution, kNumMetrics>& ms) {
   return j;
 }
 
-ordered_json setup_json(const SetupResult& r, const SetupResult& baseline) {
+ordered_json setup_json(const SetupResult& r, const SetupResult& baseline, Phase phase) {
   ordered_json j = to_json(r.spec);
+  if (r.throughput.enabled) j["throughput"] = throughput_json(r.throughput, phase);
   j["requested_assignments"] = r.requested;
   j["dropped_assignments"] = r.dropped;
   j["metrics"] = metrics_json(r.overall);
@@ -61,7 +63,7 @@ class JsonReporter : public Reporter {
       ordered_json sj;
       sj["scenario"] = to_json(sc.scenario);
       ordered_json setups = ordered_json::array();
-      for (const auto& st : sc.setups) setups.push_back(setup_json(st, *baseline));
+      for (const auto& st : sc.setups) setups.push_back(setup_json(st, *baseline, sc.scenario.deployment.phase));
       sj["results"] = setups;
       scenarios.push_back(sj);
     }

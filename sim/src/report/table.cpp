@@ -2,6 +2,7 @@
 // ratio of each setup's mean to the first setup's.
 #include "report/labels.hpp"
 #include "report/reporters.hpp"
+#include "report/throughput_report.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -82,6 +83,7 @@ class TableReporter : public Reporter {
       }
       os << "\n";
     }
+    if (refs[0].setup->throughput.enabled) write_throughput_table(refs, os);
     os << "\nIS = (max - min device load) / tokens per batch (Pangu Pro MoE, Eq. 3); device load = token-expert\n"
           "assignments a device serves. p99 is over every (step, layer) batch.\n";
   }

@@ -2,6 +2,9 @@
 // metrics, for every setup, step and MoE layer. It does no I/O.
 #include "moesim/simulator.hpp"
 
+#include "sim/throughput.hpp"
+
+#include <algorithm>
 #include <memory>
 
 namespace moesim {
@@ -20,6 +23,7 @@ struct SetupRuntime {
   std::unique_ptr<Router> router;
   std::vector<Placement> placement;  // [layers]
   size_t workload = 0;               // index into the distinct workloads
+  std::unique_ptr<CostModel> cost;   // null without a deployment
 };
 
 // Raw per-(step, layer) results of one setup, written by exactly one task each.
@@ -28,25 +32,29 @@ struct SetupAccumulator {
   std::vector<std::vector<int64_t>> expert_tokens;   // [layers][experts] summed over steps
   std::vector<std::vector<int64_t>> device_assign;   // [layers][devices] summed over steps
   std::vector<int64_t> requested, dropped;           // [layers] summed over steps
+  std::vector<LayerCost> cost;                       // [steps * layers] when a cost model runs
 };
 
 struct Run {
   const ScenarioSpec& spec;
-  int layers, experts, devices;
+  int layers, experts, devices;  // devices: expert-parallel ranks the placement spreads experts over
+  int ranks_per_node;
   std::vector<std::unique_ptr<Workload>> workloads;
   std::vector<SetupRuntime> setups;
   std::vector<SetupAccumulator> acc;
 };
 
 Run build_run(const ScenarioSpec& spec, const Registries& reg) {
-  Run run{spec, spec.simulated_layers(), spec.model.num_experts, spec.cluster.devices, {}, {}, {}};
+  const int etp = spec.deployment.experts.tp;
+  Run run{spec, spec.simulated_layers(), spec.model.num_experts, spec.deployment.experts.dp,
+          std::max(1, spec.cluster.devices_per_node / etp), {}, {}, {}};
   std::vector<const WorkloadSpec*> distinct;
   for (size_t s = 0; s < spec.setups.size(); ++s) {
     const SetupSpec& setup = spec.setups[s];
     const std::string key = "setups[" + std::to_string(s) + "]";
     SetupRuntime rt;
     rt.router = reg.routers.get(setup.router.name, spec.file, key + ".router.name").factory.make(setup.router);
-    PlacementInput in{run.experts, run.devices, spec.cluster.devices_per_node, setup.router.groups, &setup.placement};
+    PlacementInput in{run.experts, run.devices, run.ranks_per_node, setup.router.groups, &setup.placement};
     const auto& place = reg.placements.get(setup.placement.name, spec.file, key + ".placement.name");
     rt.placement.assign(static_cast<size_t>(run.layers), place.factory(in, spec.file, key + ".placement"));
     size_t w = 0;
@@ -57,6 +65,7 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
       run.workloads.push_back(reg.workloads.get(setup.workload.name, spec.file, key + ".workload.name").factory(wi));
     }
     rt.workload = w;
+    if (spec.deployment.enabled) rt.cost = make_cost_model(spec, reg, rt.placement.front(), key);
     run.setups.push_back(std::move(rt));
     SetupAccumulator a;
     a.values.resize(static_cast<size_t>(spec.run.steps) * run.layers);
@@ -64,6 +73,7 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
     a.device_assign.assign(run.layers, std::vector<int64_t>(run.devices, 0));
     a.requested.assign(run.layers, 0);
     a.dropped.assign(run.layers, 0);
+    if (spec.deployment.enabled) a.cost.resize(a.values.size());
     run.acc.push_back(std::move(a));
   }
   return run;
@@ -82,9 +92,11 @@ void simulate_cell(Run& run, int64_t step, int layer, ThreadPool& pool) {
       const SetupSpec& setup = spec.setups[s];
       rt.router->route(scores, {}, assign, pool);
       apply_capacity(setup.capacity, run.experts, setup.router.k, assign);
-      const BatchLoad load = measure_load(assign, rt.placement[layer], spec.cluster.devices_per_node);
+      const BatchLoad load = measure_load(assign, rt.placement[layer], run.ranks_per_node);
       SetupAccumulator& a = run.acc[s];
-      a.values[static_cast<size_t>(step) * run.layers + layer] = batch_metrics(load);
+      const size_t cell = static_cast<size_t>(step) * run.layers + layer;
+      a.values[cell] = batch_metrics(load);
+      if (rt.cost) a.cost[cell] = rt.cost->moe_layer(load, rt.placement[layer]);
       for (int e = 0; e < run.experts; ++e) a.expert_tokens[layer][e] += load.expert_tokens[e];
       for (int d = 0; d < run.devices; ++d) a.device_assign[layer][d] += load.device_assignments[d];
       a.requested[layer] += load.requested;
@@ -127,6 +139,9 @@ SetupResult finish_setup(const Run& run, size_t s) {
       for (int m = 0; m < kNumMetrics; ++m) mean[m] += a.values[static_cast<size_t>(t) * run.layers + l][m] / run.layers;
     r.per_step.push_back(mean);
   }
+  if (run.setups[s].cost)
+    r.throughput = summarize_throughput(run.spec, *run.setups[s].cost, run.setups[s].placement.front(), a.cost,
+                                        run.layers);
   r.device_assignments_mean.assign(run.devices, 0.0);
   for (int l = 0; l < run.layers; ++l)
     for (int d = 0; d < run.devices; ++d)
@@ -134,10 +149,27 @@ SetupResult finish_setup(const Run& run, size_t s) {
   return r;
 }
 
+// A dense model has nothing to route: every setup is costed from its dense blocks alone.
+ScenarioResult simulate_dense(const ScenarioSpec& spec, const Registries& reg) {
+  if (!spec.deployment.enabled)
+    throw Error(spec.file, "model", spec.model.name,
+                "is a dense model (no routed experts): there is nothing to route; add a deployment section to cost it");
+  ScenarioResult result{spec, {}};
+  const Placement none;
+  for (size_t s = 0; s < spec.setups.size(); ++s) {
+    SetupResult r;
+    r.spec = spec.setups[s];
+    const auto cost = make_cost_model(spec, reg, none, "setups[" + std::to_string(s) + "]");
+    r.throughput = summarize_throughput(spec, *cost, none, {}, 0);
+    result.setups.push_back(std::move(r));
+  }
+  return result;
+}
+
 }  // namespace
 
 ScenarioResult simulate(const ScenarioSpec& spec, const Registries& reg) {
-  MOESIM_CHECK(spec.model.is_moe(), "simulate() needs an MoE model");
+  if (!spec.model.is_moe()) return simulate_dense(spec, reg);
   Run run = build_run(spec, reg);
   ThreadPool pool(spec.run.threads);
   ThreadPool serial(1);
