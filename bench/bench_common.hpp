@@ -15,6 +15,7 @@ namespace moesim::bench {
 // Registration, called once from main (bench/main.cpp) before the benchmarks run.
 void register_routing_benchmarks();   // bench_routing.cpp
 void register_workload_benchmarks();  // bench_workload.cpp
+void register_cost_benchmarks();      // bench_cost.cpp
 
 // Standard normal fp32 values from Philox(seed, stream): two per counter (Box-Muller on word pairs).
 inline std::vector<float> normal_values(int64_t n, uint64_t seed, uint64_t stream, float stddev = 1.0f) {

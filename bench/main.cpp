@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   moesim::bench::register_routing_benchmarks();
   moesim::bench::register_workload_benchmarks();
+  moesim::bench::register_cost_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

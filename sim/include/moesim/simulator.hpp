@@ -30,6 +30,8 @@ struct ThroughputResult {
   double ttft_s = 0, tpot_s = 0;              // prefill: time to first token; decode: time per output token
   double mfu = 0, mbu = 0;                    // model FLOPs / memory-bandwidth utilisation (of nominal peaks)
   double imbalance_fraction = 0;              // imbalance_s / mean step time
+  double usd_per_hour = 0;                    // devices x the hardware preset's price per device-hour
+  double usd_per_million_tokens = 0;          // usd_per_hour / (tokens_per_s x 3600) x 1e6 (output at decode, input at prefill)
   MemoryFootprint memory;                     // per device
 };
 

@@ -32,10 +32,8 @@ void write_row(std::ostream& os, const ScenarioResult& sc, const SetupResult& st
   for (const auto& d : ms) os << ',' << num(d.mean) << ',' << num(d.p50) << ',' << num(d.p99) << ',' << num(d.max);
   // Throughput columns (whole-step figures: the same on every layer row).
   if (st.throughput.enabled)
-    for (const auto& [k, v] : throughput_figures(st.throughput, Phase::decode)) {
-      if (k == "decode_tokens_per_s_per_device" || k == "tpot_s") continue;
-      os << ',' << num(v);
-    }
+    for (const auto& [k, v] : throughput_figures(st.throughput, sc.scenario.deployment.phase))
+      if (!phase_alias(k)) os << ',' << num(v);
   os << '\n';
 }
 
@@ -49,10 +47,8 @@ class CsvReporter : public Reporter {
     }
     const bool throughput = !results.empty() && !results[0].setups.empty() && results[0].setups[0].throughput.enabled;
     if (throughput)
-      for (const auto& [k, v] : throughput_figures(ThroughputResult{}, Phase::decode)) {
-        if (k == "decode_tokens_per_s_per_device" || k == "tpot_s") continue;
-        os << ',' << k;
-      }
+      for (const auto& [k, v] : throughput_figures(ThroughputResult{}, Phase::decode))
+        if (!phase_alias(k)) os << ',' << k;
     os << '\n';
     for (const auto& sc : results)
       for (const auto& st : sc.setups) {

@@ -30,17 +30,14 @@ std::vector<std::pair<std::string, double>> throughput_figures(const ThroughputR
       {"tokens_per_s", t.tokens_per_s},
       {"tokens_per_s_per_device", t.tokens_per_s_per_device},
   };
-  if (phase == Phase::decode) {
-    f.push_back({"decode_tokens_per_s_per_device", t.tokens_per_s_per_device});
-    f.push_back({"tpot_s", t.tpot_s});
-  } else {
-    f.push_back({"prefill_tokens_per_s_per_device", t.tokens_per_s_per_device});
-    f.push_back({"ttft_s", t.ttft_s});
-  }
+  f.push_back({"tpot_s", t.tpot_s});  // decode only (0 at prefill)
+  f.push_back({"ttft_s", t.ttft_s});  // prefill only (0 at decode)
   const std::vector<std::pair<std::string, double>> rest = {
       {"mfu", t.mfu},
       {"mbu", t.mbu},
       {"imbalance_fraction", t.imbalance_fraction},
+      {"usd_per_hour", t.usd_per_hour},
+      {"usd_per_million_tokens", t.usd_per_million_tokens},
       {"attention_s", b.attention_s},
       {"dense_layers_s", b.dense_layers_s},
       {"shared_experts_s", b.shared_experts_s},
@@ -64,6 +61,9 @@ std::vector<std::pair<std::string, double>> throughput_figures(const ThroughputR
       {"max_batch", double(t.memory.max_batch)},
   };
   f.insert(f.end(), rest.begin(), rest.end());
+  // The per-device throughput again under its phase's name, for validation cases.
+  f.push_back({phase == Phase::decode ? "decode_tokens_per_s_per_device" : "prefill_tokens_per_s_per_device",
+               t.tokens_per_s_per_device});
   return f;
 }
 
@@ -94,6 +94,7 @@ void write_throughput_table(const std::vector<SetupRef>& refs, std::ostream& os)
       {"tokens/s per device", [](const ThroughputResult& t) { return t.tokens_per_s_per_device; }, "%.1f", 1},
       {"MFU", [](const ThroughputResult& t) { return t.mfu; }, "%.1f%%", 100},
       {"memory-bandwidth utilisation", [](const ThroughputResult& t) { return t.mbu; }, "%.1f%%", 100},
+      {"USD per million tokens", [](const ThroughputResult& t) { return t.usd_per_million_tokens; }, "%.4f", 1},
       {"  attention (ms)", [](const ThroughputResult& t) { return t.breakdown.attention_s; }, "%.3f", 1e3},
       {"  dense layers (ms)", [](const ThroughputResult& t) { return t.breakdown.dense_layers_s; }, "%.3f", 1e3},
       {"  shared experts (ms)", [](const ThroughputResult& t) { return t.breakdown.shared_experts_s; }, "%.3f", 1e3},

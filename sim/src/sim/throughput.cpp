@@ -100,6 +100,8 @@ ThroughputResult summarize_throughput(const ScenarioSpec& spec, const CostModel&
   r.mfu = flops / (r.step_s.mean * devices * gemm_peak(spec.hardware, d));
   r.mbu = bytes / (r.step_s.mean * devices * spec.hardware.memory_bandwidth_bytes_per_s);
   r.imbalance_fraction = b.imbalance_s / r.step_s.mean;
+  r.usd_per_hour = devices * spec.hardware.usd_per_hour;
+  r.usd_per_million_tokens = r.usd_per_hour / (r.tokens_per_s * 3600.0) * 1e6;
   r.memory = cost.memory(placement);
   return r;
 }
