@@ -28,6 +28,7 @@ ReporterRegistry make_reporters() {
 LoadOptions load_options(const RunOptions& opt) {
   LoadOptions lo;
   lo.overrides = opt.overrides;
+  lo.model_file = opt.model_file;
   if (opt.seed >= 0) lo.overrides.push_back("run.seed=" + std::to_string(opt.seed));
   if (opt.steps >= 0) lo.overrides.push_back("run.steps=" + std::to_string(opt.steps));
   if (opt.threads >= 0) lo.overrides.push_back("run.threads=" + std::to_string(opt.threads));
@@ -143,11 +144,12 @@ int cmd_list(const std::string& what) {
   if (all || what == "placements") section("placements", reg.placements), known = true;
   if (all || what == "workloads") section("workloads", reg.workloads), known = true;
   if (all || what == "formats") section("formats", make_reporters()), known = true;
+  if (all || what == "cost-models") section("cost models", reg.cost_models), known = true;
   if (all || what == "models") presets("models"), known = true;
   if (all || what == "hardware") presets("hardware"), known = true;
   if (all || what == "scenarios") presets("scenarios"), known = true;
   if (!known)
-    throw Error("", "list", what, "unknown list; valid: routers, placements, workloads, formats, models, hardware, scenarios");
+    throw Error("", "list", what, "unknown list; valid: routers, placements, workloads, formats, cost-models, models, hardware, scenarios");
   return 0;
 }
 

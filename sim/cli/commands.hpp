@@ -13,7 +13,8 @@ struct RunOptions {
   std::vector<std::string> overrides;
   long long seed = -1, steps = -1, threads = -1;  // -1 = as in the scenario
   bool per_layer = false;
-  bool published = false;  // validate: run configs/validation/ against published measurements
+  bool published = false;
+  std::string model_file;  // --model config.json  // validate: run configs/validation/ against published measurements
 };
 
 int cmd_run(const RunOptions& opt);       // run and compare

@@ -1,5 +1,7 @@
-// moesim command line: run, compare, validate, list.
+// moesim command line: run, compare, validate, list, place, sweep.
 #include "commands.hpp"
+#include "place.hpp"
+#include "sweep.hpp"
 
 #include "moesim/error.hpp"
 
@@ -18,6 +20,10 @@ void add_run_options(CLI::App* cmd, moesim::cli::RunOptions& opt) {
   cmd->add_option("--threads", opt.threads, "worker threads, 0 = all cores (overrides run.threads); never changes results")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--per-layer", opt.per_layer, "csv: one row per setup and MoE layer");
+  cmd->add_option("--model", opt.model_file,
+                  "a HuggingFace config.json replacing the scenario's model (DeepSeek-V2/V3, Qwen2/3-MoE, Mixtral, "
+                  "Pangu Pro MoE, Ling, dense Llama/Qwen)")
+      ->check(CLI::ExistingFile);
 }
 
 void add_set_option(CLI::App* cmd, moesim::cli::RunOptions& opt) {
@@ -58,7 +64,12 @@ int main(int argc, char** argv) {
   add_set_option(validate, opt);
 
   auto* list = app.add_subcommand("list", "print what is registered, each with a one-line description");
-  list->add_option("what", list_what, "routers, placements, workloads, formats, models, hardware or scenarios (default: all)");
+  list->add_option("what", list_what, "routers, placements, workloads, formats, cost-models, models, hardware or scenarios (default: all)");
+
+  moesim::cli::PlaceOptions place_opt;
+  auto* place = moesim::cli::add_place_command(app, place_opt);
+  moesim::cli::SweepOptions sweep_opt;
+  auto* sweep = moesim::cli::add_sweep_command(app, sweep_opt);
 
   try {
     app.parse(argc, argv);
@@ -71,6 +82,8 @@ int main(int argc, char** argv) {
     if (*run || *compare) return moesim::cli::cmd_run(opt);
     if (*validate) return moesim::cli::cmd_validate(opt);
     if (*list) return moesim::cli::cmd_list(list_what);
+    if (*place) return moesim::cli::cmd_place(place_opt);
+    if (*sweep) return moesim::cli::cmd_sweep(sweep_opt);
   } catch (const moesim::Error& e) {
     std::cerr << "moesim: error: " << e.what() << "\n";
     return 2;

@@ -31,6 +31,11 @@ PlacementSpec valid_spec(const std::string& name, const Shape& s) {
     }
     spec.phy2log.push_back(0);
     spec.phy2dev.push_back(s.devices - 1);
+  } else if (name == "eplb") {
+    // One redundant slot per device beyond the smallest multiple of D covering E, and skewed loads
+    // (expert e weighs 1 + (7e mod 5)), so replicas and packing both do work.
+    spec.replicas = ((s.experts + s.devices - 1) / s.devices + 1) * s.devices;
+    for (int e = 0; e < s.experts; ++e) spec.weight.push_back(1.0 + (7 * e) % 5);
   } else if (name != "contiguous" && name != "round_robin" && name != "by_group") {
     ADD_FAILURE() << "no valid-input helper for placement '" << name << "': add one to valid_spec";
   }

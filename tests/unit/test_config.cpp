@@ -83,7 +83,7 @@ TEST(ConfigErrors, UnknownRouterListsTheRegisteredOnes) {
 
 TEST(ConfigErrors, UnknownPlacementAndWorkload) {
   EXPECT_EQ(error_of(pangu("{name: moge}", "placement: {name: nowhere}\n")),
-            "s.yaml: placement.name: unknown placement; valid: by_group, contiguous, explicit, round_robin "
+            "s.yaml: placement.name: unknown placement; valid: by_group, contiguous, eplb, explicit, round_robin "
             "(got 'nowhere')");
   EXPECT_EQ(error_of(pangu("{name: moge}", "workload: {name: trace}\n")),
             "s.yaml: workload.name: unknown workload; valid: synthetic (got 'trace')");

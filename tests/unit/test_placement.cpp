@@ -44,8 +44,8 @@ Error expect_error(F f) {
   return Error("", "", "", "");
 }
 
-TEST(PlacementRegistry, FourBuiltinsWithOneLineDescriptions) {
-  EXPECT_EQ(registry().names_joined(), "by_group, contiguous, explicit, round_robin");
+TEST(PlacementRegistry, FiveBuiltinsWithOneLineDescriptions) {
+  EXPECT_EQ(registry().names_joined(), "by_group, contiguous, eplb, explicit, round_robin");
   for (const auto* e : registry().entries()) {
     EXPECT_FALSE(e->description.empty()) << e->name;
     EXPECT_EQ(e->description.find('\n'), std::string::npos) << e->name;

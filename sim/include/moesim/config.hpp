@@ -12,6 +12,8 @@ namespace moesim {
 struct LoadOptions {
   std::vector<std::string> overrides;    // "key.path=value" (--set); applied before validation
   std::vector<std::string> preset_dirs;  // searched for models/<name>.yaml; empty = default_preset_dirs()
+  std::string model_file;                // a HuggingFace config.json; when set it replaces the scenario's
+                                         // model (the file's `model` key is then ignored): --model
 };
 
 // $MOESIM_CONFIG_DIR if set, then the source tree's configs/ (compiled in), then ./configs.
@@ -26,6 +28,11 @@ ScenarioSpec parse_scenario(const std::string& yaml_text, const std::string& fil
 // A model preset by name (configs/models/<name>.yaml).
 ModelSpec load_model_preset(const std::string& name, const std::vector<std::string>& dirs,
                             const std::string& file = "", const std::string& key = "model");
+
+// A model from a HuggingFace config.json: DeepSeek-V2/V3, Qwen2-MoE, Qwen3-MoE, Mixtral, Pangu Pro MoE,
+// Ling (BailingMoe) and dense Llama/Qwen2/Qwen3 (configs/README.md, "Model keys", lists the keys read).
+// Errors name the file and the config.json key: an unknown architecture, a missing key, a wrong type.
+ModelSpec model_from_hf_config(const std::string& path);
 
 struct PresetInfo {
   std::string name, description, path;

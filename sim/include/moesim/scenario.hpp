@@ -30,10 +30,12 @@ struct CapacitySpec {
 };
 
 struct PlacementSpec {
-  std::string name = "contiguous";  // registry key: contiguous, round_robin, by_group, explicit
+  std::string name = "contiguous";  // registry key: contiguous, round_robin, by_group, explicit, eplb
   std::vector<int> device_of_expert;  // explicit: device per logical expert [num_experts]
   std::vector<int> phy2log;           // explicit with replicas: logical expert per physical slot
   std::vector<int> phy2dev;           // explicit with replicas: device per physical slot
+  int replicas = 0;                   // eplb: physical slots in total; 0 = one per logical expert
+  std::vector<double> weight;         // eplb: estimated load per logical expert [num_experts]; empty = uniform
 };
 
 enum class Popularity { uniform, zipf, lognormal };

@@ -1,6 +1,7 @@
 // Model presets and inline models: YAML -> ModelSpec, with every value checked.
 #include "config/model_config.hpp"
 
+#include "config/hf_config.hpp"
 #include "config/schema.hpp"
 #include "config/yaml_util.hpp"
 #include "moesim/config.hpp"
@@ -72,12 +73,12 @@ bool apply_model_key(const std::string& k, const YAML::Node& v, const std::strin
   return true;
 }
 
-// Applies every key of `map` (a mapping at `prefix` in `file`) except `preset`.
+// Applies every key of `map` (a mapping at `prefix` in `file`) except `preset` and `hf_config`.
 void apply_model_keys(const YAML::Node& map, const std::string& file, const std::string& prefix, ModelSpec& m,
                       Origins& origins) {
   for (const auto& kv : map) {
     const std::string k = kv.first.Scalar();
-    if (k == "preset") continue;
+    if (k == "preset" || k == "hf_config") continue;
     const std::string key = child_key(prefix, k);
     MOESIM_CHECK(apply_model_key(k, kv.second, file, key, m), "model key '" + k + "' passed check_keys");
     origins[k] = Loc{file, key};
@@ -166,7 +167,12 @@ ModelSpec model_from_node(const YAML::Node& n, const std::string& file, const st
   check_keys(n, schema::kInlineModel, file, key);
   Origins origins;
   ModelSpec m;
-  if (n["preset"]) {
+  if (n["hf_config"]) {
+    // A HuggingFace config.json, relative to the scenario file's directory; the other keys override it.
+    const std::string hf_key = child_key(key, "hf_config");
+    if (n["preset"]) throw Error(file, hf_key, "", "cannot be combined with preset: the model starts from one of them");
+    m = model_from_hf_config(path_relative_to(file, read_string(n["hf_config"], file, hf_key)));
+  } else if (n["preset"]) {
     const std::string preset_key = child_key(key, "preset");
     m = read_preset(read_string(n["preset"], file, preset_key), dirs_or_default(dirs), file, preset_key, origins);
   } else {

@@ -100,8 +100,12 @@ ScenarioSpec convert_scenario(const YAML::Node& root, const std::string& file, c
   s.name = std::filesystem::path(file).stem().string();
   if (root["name"]) s.name = read_string(root["name"], file, "name");
   if (root["description"]) s.description = read_string(root["description"], file, "description");
-  if (!root["model"]) throw Error(file, "model", "", "missing required key (a model preset name or a mapping)");
-  s.model = model_from_node(root["model"], file, "model", opt.preset_dirs);
+  if (!opt.model_file.empty()) {
+    s.model = model_from_hf_config(opt.model_file);  // --model: replaces the file's `model`, unread
+  } else {
+    if (!root["model"]) throw Error(file, "model", "", "missing required key (a model preset name or a mapping)");
+    s.model = model_from_node(root["model"], file, "model", opt.preset_dirs);
+  }
   s.cluster = read_cluster(root["cluster"], file);
   const YAML::Node cluster = root["cluster"];
   if (cluster && cluster.IsMap() && cluster["hardware"]) {

@@ -18,13 +18,14 @@ inline constexpr std::array<K, 6> kRun = {"steps", "tokens_per_step", "tokens_pe
                                           "layers", "seed", "threads"};
 inline constexpr std::array<K, 8> kRouter = {"name",    "k",         "groups",  "topk_group",
                                              "scoring", "normalize", "scaling", "capacity_factor"};
-inline constexpr std::array<K, 4> kPlacement = {"name", "device_of_expert", "phy2log", "phy2dev"};
+inline constexpr std::array<K, 6> kPlacement = {"name", "device_of_expert", "phy2log", "phy2dev", "replicas", "weight"};
 inline constexpr std::array<K, 1> kCapacity = {"factor"};
 inline constexpr std::array<K, 8> kWorkload = {"name",           "popularity",  "zipf_exponent",
                                                "lognormal_sigma", "shuffle_layers", "layer_sigma",
                                                "sequence_correlation", "logit_scale"};
 
-// ModelSpec fields (HuggingFace-like names); an inline model may also say `preset`.
+// ModelSpec fields (HuggingFace-like names); an inline model may also say `preset` or `hf_config` (a
+// HuggingFace config.json, relative to the scenario file).
 inline constexpr std::array<K, 28> kModel = {
     "name",          "description",        "source",           "num_layers",         "first_dense_layers",
     "hidden",        "vocab",              "attention",        "num_heads",          "num_kv_heads",
@@ -32,8 +33,8 @@ inline constexpr std::array<K, 28> kModel = {
     "v_head_dim",    "dense_intermediate", "num_experts",      "top_k",              "num_groups",
     "topk_group",    "num_shared_experts", "shared_intermediate", "moe_intermediate", "scoring",
     "norm_topk_prob", "routed_scaling_factor", "router"};
-inline constexpr std::array<K, 29> kInlineModel = {
-    "preset",        "name",               "description",      "source",             "num_layers",
+inline constexpr std::array<K, 30> kInlineModel = {
+    "preset",        "hf_config",          "name",               "description",      "source",             "num_layers",
     "first_dense_layers", "hidden",        "vocab",            "attention",          "num_heads",
     "num_kv_heads",  "head_dim",           "q_lora_rank",      "kv_lora_rank",       "qk_nope_head_dim",
     "qk_rope_head_dim", "v_head_dim",      "dense_intermediate", "num_experts",      "top_k",

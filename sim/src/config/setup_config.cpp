@@ -63,6 +63,15 @@ RouterSpec make_router(const FieldMap& f, const std::string& key, const SetupCon
   return r;
 }
 
+// eplb's estimated load per logical expert: a list of finite, non-negative numbers.
+std::vector<double> read_weight_list(const Field& fld, const std::string& file) {
+  if (!fld.node.IsSequence()) throw Error(file, fld.key, node_text(fld.node), "expected a list of non-negative loads");
+  std::vector<double> out;
+  for (size_t i = 0; i < fld.node.size(); ++i)
+    out.push_back(read_number(fld.node[i], NumKind::non_negative, file, index_key(fld.key, i)));
+  return out;
+}
+
 PlacementSpec make_placement(const FieldMap& f, const std::string& key, const SetupContext& c) {
   PlacementSpec p;
   const int devices = c.cluster.devices, experts = c.model.num_experts;
@@ -71,11 +80,19 @@ PlacementSpec make_placement(const FieldMap& f, const std::string& key, const Se
     else if (k == "device_of_expert") p.device_of_expert = read_id_list(fld.node, devices, "a device id", c.file, fld.key);
     else if (k == "phy2log") p.phy2log = read_id_list(fld.node, experts, "an expert id", c.file, fld.key);
     else if (k == "phy2dev") p.phy2dev = read_id_list(fld.node, devices, "a device id", c.file, fld.key);
+    else if (k == "replicas") p.replicas = read_int(fld.node, IntKind::non_negative, c.file, fld.key);
+    else if (k == "weight") p.weight = read_weight_list(fld, c.file);
   }
   c.reg.placements.get(p.name, c.file, key_of(f, "name", key));
   if (!p.device_of_expert.empty() && static_cast<int>(p.device_of_expert.size()) != experts)
     throw Error(c.file, key_of(f, "device_of_expert", key), text_of(f, "device_of_expert"),
                 "expected " + std::to_string(experts) + " entries, one device per routed expert");
+  if (!p.weight.empty() && static_cast<int>(p.weight.size()) != experts)
+    throw Error(c.file, key_of(f, "weight", key), text_of(f, "weight"),
+                "expected " + std::to_string(experts) + " entries, one load per routed expert");
+  if (p.replicas != 0 && p.replicas < experts)
+    throw Error(c.file, key_of(f, "replicas", key), std::to_string(p.replicas),
+                "must be at least the model's " + std::to_string(experts) + " routed experts (or 0: one per expert)");
   if (p.phy2log.size() != p.phy2dev.size())
     throw Error(c.file, key_of(f, "phy2dev", key), text_of(f, "phy2dev"),
                 "expected " + std::to_string(p.phy2log.size()) + " entries, one device per entry of phy2log");

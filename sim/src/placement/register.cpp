@@ -1,11 +1,14 @@
-// placement/register.cpp: the built-in placements (contiguous, round_robin, by_group, explicit).
+// placement/register.cpp: the built-in placements (contiguous, round_robin, by_group, explicit, eplb).
 // Every one produces (phy2log, phy2dev) and hands it to Placement::from_physical. Built-in layouts
 // list physical slots in increasing device order (EPLB's convention: slot p on device p / slots_per_dev).
 #include "moesim/error.hpp"
 #include "moesim/placement.hpp"
 #include "moesim/registries.hpp"
+#include "placement/eplb.hpp"
 
+#include <cmath>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -133,6 +136,46 @@ Placement explicit_placement(const PlacementInput& in, const std::string& file, 
                                   std::vector<int32_t>(doe.begin(), doe.end()), file, k);
 }
 
+std::string number_text(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+// key "setups[i].placement" -> "setups[i].<field>" (the router and cluster keys eplb reads).
+std::string sibling_key(const std::string& key, const std::string& field) {
+  const std::string suffix = "placement";
+  const bool nested = key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return nested ? key.substr(0, key.size() - suffix.size()) + field : field;
+}
+
+// DeepSeek EPLB on one layer's estimated load spec->weight [E] (empty = uniform) with spec->replicas
+// slots (0 = one per expert); hierarchical over nodes of devices_per_node devices when the router's
+// groups divide by the nodes, else global. Slot p sits on device p / (replicas / devices).
+Placement eplb_placement(const PlacementInput& in, const std::string& file, const std::string& key) {
+  require_positive(in, file);
+  const PlacementSpec* s = in.spec;
+  const int E = in.num_experts, D = in.num_devices;
+  const int replicas = s != nullptr && s->replicas > 0 ? s->replicas : E;
+  eplb::WeightMatrix weight{s != nullptr && !s->weight.empty() ? s->weight : std::vector<double>(static_cast<size_t>(E), 1.0)};
+  if (static_cast<int>(weight[0].size()) != E)
+    throw Error(file, key + ".weight", std::to_string(weight[0].size()) + " entries",
+                "expected " + std::to_string(E) + " entries, one load per routed expert");
+  for (size_t e = 0; e < weight[0].size(); ++e)
+    if (!std::isfinite(weight[0][e]) || weight[0][e] < 0)
+      throw Error(file, key + ".weight[" + std::to_string(e) + "]", number_text(weight[0][e]),
+                  "expected a finite, non-negative load");
+  const int per_node = in.devices_per_node;
+  const int nodes = per_node > 0 && D % per_node == 0 ? D / per_node : 1;
+  eplb::Keys keys{file, file, key + ".weight", key + ".replicas (default: one per expert)", sibling_key(key, "router.groups"),
+                  "cluster.devices_per_node (nodes)", "cluster.devices"};
+  if (s != nullptr && s->replicas > 0) keys.replicas = key + ".replicas";
+  const eplb::Rebalance r = eplb::rebalance_experts(weight, replicas, in.groups, nodes, D, keys);
+  std::vector<int32_t> phy2dev(static_cast<size_t>(replicas));
+  for (int p = 0; p < replicas; ++p) phy2dev[static_cast<size_t>(p)] = p / (replicas / D);
+  return Placement::from_physical(E, D, r.phy2log[0], std::move(phy2dev), file, key);
+}
+
 }  // namespace
 
 void register_builtin_placements(PlacementRegistry& reg) {
@@ -144,6 +187,11 @@ void register_builtin_placements(PlacementRegistry& reg) {
           by_group);
   reg.add("explicit", "user-given device_of_expert, or phy2log + phy2dev with replicas (EPLB vocabulary)",
           explicit_placement);
+  reg.add("eplb",
+          "DeepSeek EPLB: `replicas` slots (default one per expert) balanced by estimated load `weight` (default "
+          "uniform: the placement does not see the workload); hierarchical over nodes when router groups divide by "
+          "nodes, else global",
+          eplb_placement);
 }
 
 }  // namespace moesim

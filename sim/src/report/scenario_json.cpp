@@ -51,6 +51,8 @@ ordered_json to_json(const SetupSpec& s) {
   if (!s.placement.device_of_expert.empty()) p["device_of_expert"] = s.placement.device_of_expert;
   if (!s.placement.phy2log.empty()) p["phy2log"] = s.placement.phy2log;
   if (!s.placement.phy2dev.empty()) p["phy2dev"] = s.placement.phy2dev;
+  if (s.placement.replicas != 0) p["replicas"] = s.placement.replicas;
+  if (!s.placement.weight.empty()) p["weight"] = s.placement.weight;
   j["placement"] = p;
   j["capacity"] = {{"factor", s.capacity.factor}};
   const WorkloadSpec& w = s.workload;
