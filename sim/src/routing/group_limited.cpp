@@ -31,11 +31,16 @@ class GroupLimitedRouter final : public TokenwiseRouter {
     for (int64_t t = begin; t < end; ++t) {
       const float* x = scores.data() + t * n;
       if (t + kPrefetchRows < scores.rows()) prefetch_row(x + kPrefetchRows * n, n);
-      if (need_prob) score_row(spec_.scoring, x, n, prob.data());
       const float* kv = x;  // selection keys: logits, or s + bias
-      if (!bias.empty()) {
-        for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
+      if (!bias.empty() && spec_.scoring == ScoringFunc::sigmoid) {
+        kern.sigmoid_bias(x, bias.data(), n, prob.data(), key.data());
         kv = key.data();
+      } else {
+        if (need_prob) score_row(spec_.scoring, x, n, prob.data());
+        if (!bias.empty()) {
+          for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
+          kv = key.data();
+        }
       }
       kern.group_scores(kv, groups, per_group, !bias.empty(), group_score.data());
       const int n_ranges = pick_groups(group_score.data(), group_sel, kept.data());

@@ -5,16 +5,16 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include "routing/fast_math.hpp"  // before the target pragma: their inline functions stay plain x86-64
+#include "routing/simd.hpp"
+
 #include <immintrin.h>
+
+#include <limits>
 
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
 #pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")
-
-#include "routing/fast_math.hpp"
-#include "routing/simd.hpp"
-
-#include <limits>
 
 namespace moesim::routing {
 
@@ -123,9 +123,28 @@ inline void insert_candidates(const float* ck, const int32_t* ci, int c, int k, 
   }
 }
 
+// Appends the keys v & sel (and their experts first + lane) at lanes c .. of (ck, ci), in lane order;
+// lanes past 16 are dropped (the caller checks c <= 16). Registers only: compress, then expand.
+inline void append_candidates(__m512 v, __mmask16 sel, int first, __m512& ck, __m512i& ci, unsigned& c) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const unsigned pop = static_cast<unsigned>(__builtin_popcount(sel));
+  const __mmask16 at = static_cast<__mmask16>(((1u << pop) - 1u) << (c < 16 ? c : 16));  // lanes c .. c+pop-1
+  ck = _mm512_mask_expand_ps(ck, at, _mm512_maskz_compress_ps(sel, v));
+  ci = _mm512_mask_expand_epi32(ci, at, _mm512_maskz_compress_epi32(sel, _mm512_add_epi32(iota, _mm512_set1_epi32(first))));
+  c += pop;
+}
+
+// Exact top k of the candidates (keys ck, experts ci, c <= 16 of them in increasing expert order).
+inline void rank_registers(__m512 ck, __m512i ci, unsigned c, int k, int32_t* idx, TopKScratch& scratch) {
+  _mm512_storeu_ps(scratch.key.data(), ck);
+  _mm512_storeu_si512(scratch.index.data(), ci);
+  rank_candidates(scratch.key.data(), scratch.index.data(), static_cast<int>(c), k, idx);
+}
+
 // Pass 1: lane maxima give a threshold t <= the k-th best key (the k largest lane maxima are k distinct
-// experts >= t). Pass 2: the experts with key >= t, in increasing index order. Pass 3: exact top-k of
-// those (rank_candidates, or insert_candidates when there are more than 16).
+// experts >= t). Pass 2: the experts with key >= t, in increasing index order, kept in registers while
+// there are at most 16 (else compressed to scratch). Pass 3: exact top-k of those (rank_candidates, or
+// insert_candidates when there are more than 16).
 float topk_avx512(const float* key, const Range* ranges, int n_ranges, int k, int32_t* idx, TopKScratch& scratch) {
   if (k > 16) return scalar_kernels().topk(key, ranges, n_ranges, k, idx, scratch);
   const __m512 ninf = _mm512_set1_ps(-kInf);
@@ -137,25 +156,121 @@ float topk_avx512(const float* key, const Range* ranges, int n_ranges, int k, in
   alignas(64) float sorted[16];
   _mm512_store_ps(sorted, sort16(lane_max));
   const __m512 t = _mm512_set1_ps(sorted[16 - k]);
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  float* ck = scratch.key.data();
-  int32_t* ci = scratch.index.data();
-  int c = 0;
+  __m512 ck = ninf;
+  __m512i ci = _mm512_setzero_si512();
+  unsigned c = 0;
   for (int r = 0; r < n_ranges; ++r)
     for (int i = ranges[r].begin; i < ranges[r].end; i += 16) {
       const __mmask16 live = tail_mask(i, ranges[r].end);
       const __m512 v = _mm512_maskz_loadu_ps(live, key + i);
-      const __mmask16 m = _mm512_mask_cmp_ps_mask(live, v, t, _CMP_GE_OQ);  // no branch: m is often 0
-      _mm512_storeu_ps(ck + c, _mm512_maskz_compress_ps(m, v));
-      _mm512_storeu_si512(ci + c, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota, _mm512_set1_epi32(i))));
-      c += __builtin_popcount(m);
+      append_candidates(v, _mm512_mask_cmp_ps_mask(live, v, t, _CMP_GE_OQ), i, ck, ci, c);
     }
   if (c <= 16) {
-    rank_candidates(ck, ci, c, k, idx);
-  } else {
-    insert_candidates(ck, ci, c, k, idx);
+    rank_registers(ck, ci, c, k, idx, scratch);
+    return mx;
   }
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  float* mk = scratch.key.data();
+  int32_t* mi = scratch.index.data();
+  int n = 0;
+  for (int r = 0; r < n_ranges; ++r)
+    for (int i = ranges[r].begin; i < ranges[r].end; i += 16) {
+      const __mmask16 live = tail_mask(i, ranges[r].end);
+      const __m512 v = _mm512_maskz_loadu_ps(live, key + i);
+      const __mmask16 m = _mm512_mask_cmp_ps_mask(live, v, t, _CMP_GE_OQ);
+      _mm512_storeu_ps(mk + n, _mm512_maskz_compress_ps(m, v));
+      _mm512_storeu_si512(mi + n, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota, _mm512_set1_epi32(i))));
+      n += __builtin_popcount(m);
+    }
+  insert_candidates(mk, mi, n, k, idx);
   return mx;
+}
+
+// Threshold of the top k (k <= 16) from the lane maxima: the k-th largest of them (sort16), <= the
+// k-th best key since the k largest lane maxima are k distinct experts.
+inline float lane_threshold(__m512 lane_max, int k) {
+  alignas(64) float sorted[16];
+  _mm512_store_ps(sorted, sort16(lane_max));
+  return sorted[16 - k];
+}
+
+// fp64 lane sums of e (lanes 0-7 in lo, 8-15 in hi), the order of fast_math.hpp.
+inline void add_lanes(__m512 e, __m512d& lo, __m512d& hi) {
+  lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+  hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
+}
+
+inline double sum_lanes(__m512d lo, __m512d hi) {
+  const __m512d s8 = _mm512_add_pd(lo, hi);
+  const __m256d s4 = _mm256_add_pd(_mm512_castpd512_pd256(s8), _mm512_extractf64x4_pd(s8, 1));
+  const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+}
+
+double exp_sum_avx512(const float* x, int n, float m, float* e_out);
+void scores_at_avx512(const float* x, const int32_t* idx, int k, ScoringFunc f, float m, double sum, float* w);
+
+// Top k of softmax over R rows at once (their dependency chains overlap), n % 16 == 0, k <= 16. Pass 1:
+// the lane maxima (row max m, threshold t). Pass 2: the exp sum and, in registers, the candidates >= t
+// in increasing expert order (compress, then expand at the next free lanes), ranked exactly; more than
+// 16 candidates (rare) go through topk_avx512. x: [R, n]; idx, w: [R, k].
+template <int R>
+void topk_softmax_rows(const float* x, int n, int k, int32_t* idx, float* w, TopKScratch& scratch) {
+  __m512 lane_max[R], ck[R], mv[R], t[R];
+  __m512d lo[R], hi[R];
+  __m512i ci[R];
+  unsigned c[R];
+  float m[R];
+  for (int r = 0; r < R; ++r) {
+    const float* xr = x + r * n;
+    __m512 a = _mm512_loadu_ps(xr), b = _mm512_set1_ps(-kInf);
+    for (int i = 16; i < n; i += 32) {  // two chains
+      a = _mm512_max_ps(a, _mm512_loadu_ps(xr + i));
+      if (i + 16 < n) b = _mm512_max_ps(b, _mm512_loadu_ps(xr + i + 16));
+    }
+    lane_max[r] = _mm512_max_ps(a, b);
+    m[r] = _mm512_reduce_max_ps(lane_max[r]);
+    mv[r] = _mm512_set1_ps(m[r]);
+    t[r] = _mm512_set1_ps(lane_threshold(lane_max[r], k));
+    lo[r] = hi[r] = _mm512_setzero_pd();
+    ck[r] = _mm512_set1_ps(-kInf);
+    ci[r] = _mm512_setzero_si512();
+    c[r] = 0;
+  }
+  for (int i = 0; i < n; i += 16)
+    for (int r = 0; r < R; ++r) {
+      const __m512 v = _mm512_loadu_ps(x + r * n + i);
+      add_lanes(exp16(_mm512_sub_ps(v, mv[r])), lo[r], hi[r]);
+      append_candidates(v, _mm512_cmp_ps_mask(v, t[r], _CMP_GE_OQ), i, ck[r], ci[r], c[r]);
+    }
+  alignas(64) float kbuf[R][16];
+  alignas(64) int32_t ibuf[R][16];
+  for (int r = 0; r < R; ++r) {
+    if (c[r] <= 16) {
+      _mm512_store_ps(kbuf[r], ck[r]);
+      _mm512_store_si512(ibuf[r], ci[r]);
+      rank_candidates(kbuf[r], ibuf[r], static_cast<int>(c[r]), k, idx + r * k);
+    } else {
+      const Range all{0, n};
+      topk_avx512(x + r * n, &all, 1, k, idx + r * k, scratch);
+    }
+    scores_at_avx512(x + r * n, idx + r * k, k, ScoringFunc::softmax, m[r], sum_lanes(lo[r], hi[r]), w + r * k);
+  }
+}
+
+void topk_softmax_avx512(const float* x, int n, int rows, int k, int32_t* idx, float* w, TopKScratch& scratch) {
+  if (k > 16 || n % 16 != 0) {
+    for (int r = 0; r < rows; ++r) {
+      const Range all{0, n};
+      const float* xr = x + r * n;
+      const float m = topk_avx512(xr, &all, 1, k, idx + r * k, scratch);
+      scores_at_avx512(xr, idx + r * k, k, ScoringFunc::softmax, m, exp_sum_avx512(xr, n, m, nullptr), w + r * k);
+    }
+    return;
+  }
+  int r = 0;
+  for (; r + 2 <= rows; r += 2) topk_softmax_rows<2>(x + r * n, n, k, idx + r * k, w + r * k, scratch);
+  if (r < rows) topk_softmax_rows<1>(x + r * n, n, k, idx + r * k, w + r * k, scratch);
 }
 
 double exp_sum_avx512(const float* x, int n, float m, float* e_out) {
@@ -165,13 +280,9 @@ double exp_sum_avx512(const float* x, int n, float m, float* e_out) {
     const __mmask16 live = tail_mask(i, n);
     const __m512 e = _mm512_maskz_mov_ps(live, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, x + i), mv)));
     if (e_out) _mm512_mask_storeu_ps(e_out + i, live, e);
-    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
-    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
+    add_lanes(e, lo, hi);
   }
-  const __m512d s8 = _mm512_add_pd(lo, hi);
-  const __m256d s4 = _mm256_add_pd(_mm512_castpd512_pd256(s8), _mm512_extractf64x4_pd(s8, 1));
-  const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
-  return _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+  return sum_lanes(lo, hi);
 }
 
 void sigmoid_avx512(const float* x, int n, float* s) {
@@ -181,6 +292,17 @@ void sigmoid_avx512(const float* x, int n, float* s) {
     const __m512 v = _mm512_maskz_loadu_ps(live, x + i);
     const __m512 e = exp16(_mm512_xor_ps(v, _mm512_set1_ps(-0.0f)));  // -v, exactly
     _mm512_mask_storeu_ps(s + i, live, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+  }
+}
+
+void sigmoid_bias_avx512(const float* x, const float* bias, int n, float* s, float* key) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int i = 0; i < n; i += 16) {
+    const __mmask16 live = tail_mask(i, n);
+    const __m512 v = _mm512_maskz_loadu_ps(live, x + i);
+    const __m512 p = _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_xor_ps(v, _mm512_set1_ps(-0.0f)))));
+    _mm512_mask_storeu_ps(s + i, live, p);
+    _mm512_mask_storeu_ps(key + i, live, _mm512_add_ps(p, _mm512_maskz_loadu_ps(live, bias + i)));
   }
 }
 
@@ -236,9 +358,12 @@ void scores_at_avx512(const float* x, const int32_t* idx, int k, ScoringFunc f, 
       const __m512 e = exp16(_mm512_sub_ps(v, _mm512_set1_ps(m)));
       const __m512d d = _mm512_set1_pd(sum);
       const __m256 lo = _mm512_cvtpd_ps(_mm512_div_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(e)), d));
-      const __m256 hi = _mm512_cvtpd_ps(
-          _mm512_div_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))), d));
-      r = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+      r = _mm512_castps256_ps512(lo);
+      if (k - s > 8) {  // the upper 8 lanes are live: their division too
+        const __m256 hi = _mm512_cvtpd_ps(
+            _mm512_div_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))), d));
+        r = _mm512_insertf32x8(r, hi, 1);
+      }
     }
     _mm512_mask_storeu_ps(w + s, live, r);
   }
@@ -247,8 +372,8 @@ void scores_at_avx512(const float* x, const int32_t* idx, int k, ScoringFunc f, 
 }  // namespace
 
 const Kernels& avx512_kernels() {
-  static const Kernels k{topk_avx512,         exp_sum_avx512,    sigmoid_avx512,
-                         group_scores_avx512, group_top1_avx512, scores_at_avx512};
+  static const Kernels k{topk_avx512,         exp_sum_avx512,    sigmoid_avx512,   sigmoid_bias_avx512,
+                         group_scores_avx512, group_top1_avx512, scores_at_avx512, topk_softmax_avx512};
   return k;
 }
 

@@ -44,6 +44,13 @@ void sigmoid_scalar(const float* x, int n, float* s) {
   for (int e = 0; e < n; ++e) s[e] = sigmoid_f32(x[e]);
 }
 
+void sigmoid_bias_scalar(const float* x, const float* bias, int n, float* s, float* key) {
+  for (int e = 0; e < n; ++e) {
+    s[e] = sigmoid_f32(x[e]);
+    key[e] = s[e] + bias[e];
+  }
+}
+
 void group_scores_scalar(const float* key, int groups, int per_group, bool top2, float* score) {
   for (int g = 0; g < groups; ++g) {
     const float* v = key + g * per_group;
@@ -75,6 +82,15 @@ void scores_at_scalar(const float* x, const int32_t* idx, int k, ScoringFunc f, 
                                      : static_cast<float>(static_cast<double>(exp_f32(x[idx[s]] - m)) / sum);
 }
 
+void topk_softmax_scalar(const float* x, int n, int rows, int k, int32_t* idx, float* w, TopKScratch& scratch) {
+  const Range all{0, n};
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    const float m = topk_scalar(xr, &all, 1, k, idx + r * k, scratch);
+    scores_at_scalar(xr, idx + r * k, k, ScoringFunc::softmax, m, exp_sum_scalar(xr, n, m, nullptr), w + r * k);
+  }
+}
+
 bool cpu_has_avx512() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
@@ -91,8 +107,8 @@ std::atomic<int> g_forced{-1};  // -1: use the detected level
 }  // namespace
 
 const Kernels& scalar_kernels() {
-  static const Kernels k{topk_scalar,         exp_sum_scalar,    sigmoid_scalar,
-                         group_scores_scalar, group_top1_scalar, scores_at_scalar};
+  static const Kernels k{topk_scalar,         exp_sum_scalar,    sigmoid_scalar,   sigmoid_bias_scalar,
+                         group_scores_scalar, group_top1_scalar, scores_at_scalar, topk_softmax_scalar};
   return k;
 }
 

@@ -43,6 +43,8 @@ struct Kernels {
   double (*exp_sum)(const float* x, int n, float m, float* e_out);
   // s[e] = sigmoid_f32(x[e]).
   void (*sigmoid)(const float* x, int n, float* s);
+  // s[e] = sigmoid_f32(x[e]) and key[e] = s[e] + bias[e] (fp32), in one pass.
+  void (*sigmoid_bias)(const float* x, const float* bias, int n, float* s, float* key);
   // score[g] = max of the group's keys, or with top2 the fp32 sum of its two largest (ties count twice).
   void (*group_scores)(const float* key, int groups, int per_group, bool top2, float* score);
   // idx[g] = the best expert of each group of per_group consecutive experts (tie -> lower).
@@ -50,6 +52,10 @@ struct Kernels {
   // w[s] = score of expert idx[s] (s < k) as score_row computes it: sigmoid_f32(x), or for softmax
   // fp32(fp64(exp_f32(x - m)) / sum) with m the row max and sum = exp_sum(x, n, m).
   void (*scores_at)(const float* x, const int32_t* idx, int k, ScoringFunc f, float m, double sum, float* w);
+  // For each of `rows` consecutive rows of x ([rows, n]): topk over all n experts, then scores_at with
+  // softmax (m the row max, sum = exp_sum(x, n, m)) into idx, w ([rows, k]); fused, several rows
+  // interleaved where the level allows: the same bits as those calls row by row.
+  void (*topk_softmax)(const float* x, int n, int rows, int k, int32_t* idx, float* w, TopKScratch& scratch);
 };
 
 const Kernels& scalar_kernels();

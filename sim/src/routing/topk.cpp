@@ -23,14 +23,25 @@ class TopKRouter final : public TokenwiseRouter {
     std::vector<float> prob(bias.empty() ? 0 : static_cast<size_t>(n));  // [experts] one token's scores
     std::vector<float> key(bias.empty() ? 0 : static_cast<size_t>(n));   // [experts] prob + bias
     const Range all{0, n};
+    if (bias.empty() && spec_.scoring == ScoringFunc::softmax) {  // the fast path: rows in pairs
+      for (int64_t t = begin; t < end; t += kRowsPerCall) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRowsPerCall, end - t));
+        const float* x = scores.data() + t * n;
+        for (int r = 0; r < rows; ++r)
+          if (t + r + kPrefetchRows < scores.rows()) prefetch_row(x + (r + kPrefetchRows) * n, n);
+        kern.topk_softmax(x, n, rows, k, out.expert.data() + t * k, out.weight.data() + t * k, scratch);
+        for (int r = 0; r < rows; ++r) finish_weights(out.weight.data() + (t + r) * k, k, spec_.normalize, spec_.scaling);
+      }
+      return;
+    }
     for (int64_t t = begin; t < end; ++t) {
       const float* x = scores.data() + t * n;
       if (t + kPrefetchRows < scores.rows()) prefetch_row(x + kPrefetchRows * n, n);
       float* w = out.weight.data() + t * k;
       int32_t* ex = out.expert.data() + t * k;
       if (bias.empty()) {
-        const float m = kern.topk(x, &all, 1, k, ex, scratch);
-        chosen_scores(x, m, ex, w);
+        kern.topk(x, &all, 1, k, ex, scratch);
+        kern.scores_at(x, ex, k, ScoringFunc::sigmoid, 0.0f, 0.0, w);
       } else {
         score_row(spec_.scoring, x, n, prob.data());
         for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
@@ -42,13 +53,7 @@ class TopKRouter final : public TokenwiseRouter {
   }
 
  private:
-  // w[s] = score of expert ex[s], bit-identical to score_row's: x: [experts] logits, m = max of x.
-  void chosen_scores(const float* x, float m, const int32_t* ex, float* w) const {
-    const Kernels& kern = kernels();
-    const bool softmax = spec_.scoring == ScoringFunc::softmax;
-    const double sum = softmax ? kern.exp_sum(x, spec_.num_experts, m, nullptr) : 0.0;
-    kern.scores_at(x, ex, spec_.k, spec_.scoring, m, sum, w);
-  }
+  static constexpr int kRowsPerCall = 8;  // rows per topk_softmax call (interleaved in pairs there)
 };
 
 }  // namespace

@@ -35,11 +35,6 @@ namespace {
 
 constexpr int64_t kTokensPerChunk = 256;  // tokens per parallel_for chunk
 
-// In place: uniforms -> standard Gumbel, G = -log(-log u). Branch-free, vectorisable.
-inline void uniforms_to_gumbel(int num_experts, float* row) {
-  for (int e = 0; e < num_experts; ++e) row[e] = -fast_log(-fast_log(row[e]));
-}
-
 class SyntheticWorkload final : public Workload {
  public:
   explicit SyntheticWorkload(const WorkloadInput& in) : in_(in) {
@@ -64,20 +59,21 @@ class SyntheticWorkload final : public Workload {
     const auto scale = static_cast<float>(in_.spec.logit_scale);
     const int64_t per_seq = in_.tokens_per_sequence;
 
+    const GumbelRowFn gumbel = gumbel_row();
     pool.parallel_for(tokens, kTokensPerChunk, [&](int64_t begin, int64_t end) {
       std::vector<float> seq_g(c > 0.0f ? static_cast<size_t>(n_exp) : 0);  // Gseq row: [num_experts]
       int64_t seq_loaded = -1;
       for (int64_t t = begin; t < end; ++t) {
         float* row = out.data() + t * n_exp;
-        if (c < 1.0f) {
-          tok_rng.fill(t, n_exp, row);
-          uniforms_to_gumbel(n_exp, row);
+        if (c == 0.0f) {  // the common case: noise and popularity in one pass
+          gumbel(tok_rng, t, n_exp, logp, scale, row);
+          continue;
         }
+        if (c < 1.0f) gumbel(tok_rng, t, n_exp, nullptr, 1.0f, row);
         if (c > 0.0f) {
           const int64_t s = t / per_seq;
           if (s != seq_loaded) {
-            seq_rng.fill(s, n_exp, seq_g.data());
-            uniforms_to_gumbel(n_exp, seq_g.data());
+            gumbel(seq_rng, s, n_exp, nullptr, 1.0f, seq_g.data());
             seq_loaded = s;
           }
           const float* g = seq_g.data();
@@ -109,6 +105,16 @@ void require(bool ok, const std::string& key, double value, const std::string& p
 }
 
 }  // namespace
+
+void gumbel_row_scalar(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out) {
+  rng.fill(row, n, out);
+  for (int e = 0; e < n; ++e) out[e] = -fast_log(-fast_log(out[e]));
+  if (logp) {
+    for (int e = 0; e < n; ++e) out[e] = scale * (logp[e] + out[e]);
+  }
+}
+
+GumbelRowFn gumbel_row() { return gumbel_avx512_supported() ? gumbel_row_avx512 : gumbel_row_scalar; }
 
 std::unique_ptr<Workload> make_synthetic_workload(const WorkloadInput& in) {
   const WorkloadSpec& s = in.spec;

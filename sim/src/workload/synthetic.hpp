@@ -55,9 +55,16 @@ class RowUniforms {
  public:
   static constexpr int kBlock = 16;  // counters per round loop = 64 values
 
+  // The Philox key and the constant counter words (stream), for the vectorised twin of fill.
+  struct Key {
+    uint32_t key0, key1, stream_lo, stream_hi;
+  };
+
   RowUniforms(uint64_t seed, uint64_t stream)
       : key0_(static_cast<uint32_t>(seed)), key1_(static_cast<uint32_t>(seed >> 32)),
         stream_lo_(static_cast<uint32_t>(stream)), stream_hi_(static_cast<uint32_t>(stream >> 32)) {}
+
+  Key key() const { return {key0_, key1_, stream_lo_, stream_hi_}; }
 
   // out[e] = uniform in (0, 1) for e in [0, n_values). out: [n_values].
   void fill(int64_t row, int n_values, float* out) const {
@@ -104,6 +111,17 @@ class RowUniforms {
 
   uint32_t key0_, key1_, stream_lo_, stream_hi_;
 };
+
+// One row of noise: out[e] = -fast_log(-fast_log(u[e])) (standard Gumbel) with u = rng.fill(row, n, .),
+// then, if logp is not null, out[e] = scale * (logp[e] + out[e]). out, logp: [n].
+using GumbelRowFn = void (*)(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
+void gumbel_row_scalar(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
+// The same bits with AVX-512 (gumbel_avx512.cpp): Philox on 8 counters per register, the same IEEE
+// operations as fast_log lane by lane. Only call when gumbel_avx512_supported().
+void gumbel_row_avx512(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
+bool gumbel_avx512_supported();
+// gumbel_row_avx512 where the CPU has AVX-512, else gumbel_row_scalar.
+GumbelRowFn gumbel_row();
 
 std::unique_ptr<Workload> make_synthetic_workload(const WorkloadInput& in);
 

@@ -1,0 +1,136 @@
+// workload/gumbel_avx512.cpp: the AVX-512 twin of gumbel_row_scalar (synthetic.cpp), chosen at run time.
+//
+// Philox4x32-10 on 8 counters per register, each 32-bit word in the low half of a 64-bit lane, so that
+// _mm512_mul_epu32 gives the full 32x32 -> 64 products with no shuffles (the high halves of the lanes
+// carry garbage that mul_epu32 ignores and the final pack drops). Then the same IEEE operations as
+// Philox::to_unit_open and fast_log (synthetic.hpp), lane by lane, nothing fused (fp-contract=off): the
+// values are bit-identical to the scalar path (unit test GumbelRow.Avx512MatchesScalar).
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* (a known false positive).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include "workload/synthetic.hpp"  // before the target pragma: its inline functions stay plain x86-64
+
+#include <immintrin.h>
+
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")
+
+namespace moesim::workload_detail {
+
+namespace {
+
+// fast_log (synthetic.hpp) on 16 lanes, the same operations in the same order.
+inline __m512 log16(__m512 x) {
+  const __m512i sqrt_half = _mm512_set1_epi32(0x3f3504f3);
+  const __m512i ix = _mm512_sub_epi32(_mm512_castps_si512(x), sqrt_half);
+  const __m512i k = _mm512_srai_epi32(ix, 23);
+  const __m512 m = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_and_si512(ix, _mm512_set1_epi32(0x007fffff)), sqrt_half));
+  const __m512 f = _mm512_sub_ps(m, _mm512_set1_ps(1.0f));
+  const __m512 s = _mm512_div_ps(f, _mm512_add_ps(_mm512_set1_ps(2.0f), f));
+  const __m512 z = _mm512_mul_ps(s, s);
+  __m512 r = _mm512_mul_ps(z, _mm512_set1_ps(0.22222222f));
+  r = _mm512_mul_ps(z, _mm512_add_ps(_mm512_set1_ps(0.28571429f), r));
+  r = _mm512_mul_ps(z, _mm512_add_ps(_mm512_set1_ps(0.4f), r));
+  r = _mm512_mul_ps(z, _mm512_add_ps(_mm512_set1_ps(0.66666667f), r));
+  const __m512 log_m = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(2.0f), s), _mm512_mul_ps(s, r));
+  const __m512 kf = _mm512_cvtepi32_ps(k);
+  return _mm512_add_ps(_mm512_mul_ps(kf, _mm512_set1_ps(6.9313812256e-01f)),
+                       _mm512_add_ps(log_m, _mm512_mul_ps(kf, _mm512_set1_ps(9.0580006145e-06f))));
+}
+
+inline __m512 neg(__m512 v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
+
+// Words of counters q0 .. q0 + 8 G - 1 (row, key as in RowUniforms::philox_block), in output order:
+// w[j] = values 4 q0 + 16 j .. 4 q0 + 16 j + 15. G independent groups of 8 counters side by side, so
+// that their dependency chains overlap.
+template <int G>
+inline void philox(const RowUniforms::Key& key, uint32_t row, uint32_t q0, __m512i (&w)[2 * G]) {
+  const __m512i m0 = _mm512_set1_epi64(0xD2511F53u), m1 = _mm512_set1_epi64(0xCD9E8D57u);
+  __m512i x0[G], x1[G], x2[G], x3[G];
+  for (int g = 0; g < G; ++g) {
+    x0[g] = _mm512_add_epi64(_mm512_set1_epi64(q0 + 8u * g), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+    x1[g] = _mm512_set1_epi64(row);
+    x2[g] = _mm512_set1_epi64(key.stream_lo);
+    x3[g] = _mm512_set1_epi64(key.stream_hi);
+  }
+  uint32_t k0 = key.key0, k1 = key.key1;
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) {
+    const __m512i kv0 = _mm512_set1_epi64(k0), kv1 = _mm512_set1_epi64(k1);
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) {
+      const __m512i p0 = _mm512_mul_epu32(x0[g], m0), p1 = _mm512_mul_epu32(x2[g], m1);
+      x0[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), x1[g], kv0, 0x96);  // a ^ b ^ c
+      x2[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), x3[g], kv1, 0x96);
+      x1[g] = p1;
+      x3[g] = p0;
+    }
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  const __m512i lo_idx = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), hi_idx = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+  for (int g = 0; g < G; ++g) {
+    const __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));  // counter i: words 0, 1
+    const __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));  // counter i: words 2, 3
+    w[2 * g] = _mm512_permutex2var_epi64(w01, lo_idx, w23);
+    w[2 * g + 1] = _mm512_permutex2var_epi64(w01, hi_idx, w23);
+  }
+}
+
+inline __mmask16 live_of(int e, int n) {
+  const int left = n - e;
+  return left >= 16 ? __mmask16(0xFFFF) : left <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << left) - 1u);
+}
+
+// Values [e, e + 32 G) (those < n): Gumbel, then scale * (logp + g) if logp. Stage by stage over the
+// 2 G registers, so that the long latency chains of the two logs overlap.
+template <int G>
+inline void gumbel_block(const RowUniforms::Key& key, int64_t row, int e, int n, const float* logp, float scale,
+                         float* out) {
+  __m512i w[2 * G];
+  philox<G>(key, static_cast<uint32_t>(row), static_cast<uint32_t>(e / 4), w);
+  __m512 v[2 * G];
+  for (int j = 0; j < 2 * G; ++j)
+    v[j] = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w[j], 9)), _mm512_set1_ps(0.5f)),
+                         _mm512_set1_ps(1.0f / 8388608.0f));  // Philox::to_unit_open
+  for (int j = 0; j < 2 * G; ++j) v[j] = neg(log16(v[j]));
+  for (int j = 0; j < 2 * G; ++j) v[j] = neg(log16(v[j]));
+  for (int j = 0; j < 2 * G; ++j) {
+    const __mmask16 live = live_of(e + 16 * j, n);
+    if (logp) v[j] = _mm512_mul_ps(_mm512_set1_ps(scale), _mm512_add_ps(_mm512_maskz_loadu_ps(live, logp + e + 16 * j), v[j]));
+    _mm512_mask_storeu_ps(out + e + 16 * j, live, v[j]);
+  }
+}
+
+}  // namespace
+
+void gumbel_row_avx512(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out) {
+  const RowUniforms::Key key = rng.key();
+  int e = 0;
+  for (; e + 128 <= n; e += 128) gumbel_block<4>(key, row, e, n, logp, scale, out);
+  for (; e < n; e += 32) gumbel_block<1>(key, row, e, n, logp, scale, out);
+}
+
+}  // namespace moesim::workload_detail
+
+#pragma GCC pop_options
+
+namespace moesim::workload_detail {
+
+bool gumbel_avx512_supported() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return ok;
+#else
+  return false;
+#endif
+}
+
+}  // namespace moesim::workload_detail
