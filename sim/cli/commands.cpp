@@ -47,26 +47,26 @@ std::vector<ScenarioSpec> load_all(const RunOptions& opt) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::string& text) {
+void write_file_atomic(const std::string& path, const std::string& text, const std::string& option) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp" + std::to_string(::getpid()));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(path, "--output", path, "cannot open for writing");
+    if (!out) throw Error(path, option, path, "cannot open for writing");
     out << text;
     out.flush();
     if (!out) {
       std::error_code ec;
       fs::remove(tmp, ec);
-      throw Error(path, "--output", path, "write failed (disk full?)");
+      throw Error(path, option, path, "write failed (disk full?)");
     }
   }
   std::error_code ec;
   fs::rename(tmp, target, ec);
   if (ec) {
     fs::remove(tmp, ec);
-    throw Error(path, "--output", path, "cannot replace the file: " + ec.message());
+    throw Error(path, option, path, "cannot replace the file: " + ec.message());
   }
 }
 
@@ -78,6 +78,7 @@ int cmd_run(const RunOptions& opt) {
   for (const auto& s : specs) results.push_back(simulate(s, builtin_registries()));
   ReportOptions ro;
   ro.per_layer = opt.per_layer;
+  ro.per_step = opt.per_step;
   std::ostringstream text;
   reporter_factory.factory()->write(results, ro, text);
   if (opt.output.empty()) {

@@ -13,6 +13,7 @@ struct RunOptions {
   std::vector<std::string> overrides;
   long long seed = -1, steps = -1, threads = -1;  // -1 = as in the scenario
   bool per_layer = false;
+  bool per_step = false;  // --per-step: csv rows per (setup, step)
   bool published = false;
   std::string model_file;  // --model config.json  // validate: run configs/validation/ against published measurements
 };
@@ -23,6 +24,7 @@ int cmd_list(const std::string& what);
 
 // Writes text to path atomically (temporary file in the same folder, then rename), so an
 // interrupted write never leaves a half-written file in place of the user's old one.
-void write_file_atomic(const std::string& path, const std::string& text);
+// option names the command-line option in error messages.
+void write_file_atomic(const std::string& path, const std::string& text, const std::string& option = "--output");
 
 }  // namespace moesim::cli

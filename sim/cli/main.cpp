@@ -20,6 +20,7 @@ void add_run_options(CLI::App* cmd, moesim::cli::RunOptions& opt) {
   cmd->add_option("--threads", opt.threads, "worker threads, 0 = all cores (overrides run.threads); never changes results")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--per-layer", opt.per_layer, "csv: one row per setup and MoE layer");
+  cmd->add_flag("--per-step", opt.per_step, "csv: one row per setup and step, metrics averaged over the layers");
   cmd->add_option("--model", opt.model_file,
                   "a HuggingFace config.json replacing the scenario's model (DeepSeek-V2/V3, Qwen2/3-MoE, Mixtral, "
                   "Pangu Pro MoE, Ling, dense Llama/Qwen)")

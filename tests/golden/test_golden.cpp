@@ -1,6 +1,8 @@
 // Golden scenarios: every tests/golden/<name>.yaml runs through the library and its figures are
 // checked against tests/golden/<name>.expect, one line per figure:
-//   <setup> <metric> <mean|p50|p99|max> <expected> <tolerance>   # where the expectation comes from
+//   <setup> <metric> <mean|p50|p99|max|mean[N:]> <expected> <tolerance>   # where the expectation comes from
+// mean[N:] is the mean over steps N, N+1, .. of the per-step values (each the mean over the layers),
+// e.g. to leave out an in-simulation EPLB warm-up.
 // The derivation of each expected value is written beside it in the .expect file.
 #include "moesim/config.hpp"
 #include "moesim/simulator.hpp"
@@ -40,7 +42,18 @@ std::vector<Expectation> read_expectations(const fs::path& path) {
   return out;
 }
 
-double pick(const Distribution& d, const std::string& stat) {
+double pick(const SetupResult& s, int m, const std::string& stat) {
+  const Distribution& d = s.overall[m];
+  if (stat.rfind("mean[", 0) == 0 && stat.size() > 7 && stat.compare(stat.size() - 2, 2, ":]") == 0) {
+    const size_t from = std::stoul(stat.substr(5, stat.size() - 7));
+    if (from >= s.per_step.size()) {
+      ADD_FAILURE() << stat << ": the run has only " << s.per_step.size() << " steps";
+      return NAN;
+    }
+    double sum = 0;
+    for (size_t t = from; t < s.per_step.size(); ++t) sum += s.per_step[t][m];
+    return sum / static_cast<double>(s.per_step.size() - from);
+  }
   if (stat == "mean") return d.mean;
   if (stat == "p50") return d.p50;
   if (stat == "p99") return d.p99;
@@ -85,7 +98,7 @@ TEST_P(Golden, FiguresWithinTolerance) {
     ASSERT_NE(s, nullptr) << "no setup " << e.setup;
     const int m = metric_index(e.metric);
     ASSERT_GE(m, 0) << "no metric " << e.metric;
-    EXPECT_NEAR(pick(s->overall[m], e.stat), e.expected, e.tolerance) << e.setup << " " << e.metric << " " << e.stat;
+    EXPECT_NEAR(pick(*s, m, e.stat), e.expected, e.tolerance) << e.setup << " " << e.metric << " " << e.stat;
   }
 }
 

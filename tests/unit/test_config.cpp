@@ -52,7 +52,8 @@ std::string pangu(const std::string& setup1_router = "{name: moge, groups: 8}", 
          "    placement: {name: by_group}\n";
 }
 
-const std::string kRouterKeys = "name, k, groups, topk_group, scoring, normalize, scaling, capacity_factor";
+// The router keys, in schema order (config/schema.hpp).
+const std::string kRouterKeys = moesim::config::join(moesim::config::schema::kRouter);
 // The top-level keys, in schema order (config/schema.hpp).
 const std::string kTopKeys = moesim::config::join(moesim::config::schema::kTop);
 
@@ -86,7 +87,7 @@ TEST(ConfigErrors, UnknownPlacementAndWorkload) {
             "s.yaml: placement.name: unknown placement; valid: by_group, contiguous, eplb, explicit, round_robin "
             "(got 'nowhere')");
   EXPECT_EQ(error_of(pangu("{name: moge}", "workload: {name: trace}\n")),
-            "s.yaml: workload.name: unknown workload; valid: synthetic (got 'trace')");
+            "s.yaml: workload.name: unknown workload; valid: synthetic, trace_counts, trace_tokens (got 'trace')");
 }
 
 TEST(ConfigErrors, KLargerThanTheExperts) {

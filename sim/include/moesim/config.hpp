@@ -34,6 +34,10 @@ ModelSpec load_model_preset(const std::string& name, const std::vector<std::stri
 // Errors name the file and the config.json key: an unknown architecture, a missing key, a wrong type.
 ModelSpec model_from_hf_config(const std::string& path);
 
+// A hardware preset by name (configs/hardware/<name>.yaml).
+HardwareSpec load_hardware_preset(const std::string& name, const std::vector<std::string>& dirs,
+                                  const std::string& file = "", const std::string& key = "hardware");
+
 struct PresetInfo {
   std::string name, description, path;
 };

@@ -13,6 +13,7 @@ inline constexpr int kJsonSchemaVersion = 1;
 
 struct ReportOptions {
   bool per_layer = false;  // CSV: one row per (setup, layer) instead of per setup
+  bool per_step = false;   // CSV: one row per (setup, step), metrics averaged over the layers (wins over per_layer)
 };
 
 class Reporter {

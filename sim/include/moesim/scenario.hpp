@@ -22,6 +22,9 @@ struct RouterSpec {
   bool normalize = false;        // renormalise chosen weights to sum 1 (norm_topk_prob)
   double scaling = 1.0;          // routed_scaling_factor applied to the weights
   double capacity_factor = 0.0;  // expert_choice: C = ceil(cf * tokens * k / E); 0 there means 1.0
+  // DeepSeek aux-loss-free balancing (arXiv 2412.19437 eq. 16): per-step bias step gamma; 0 = no bias.
+  double bias_update_speed = 0.0;
+  int voted_experts = 0;  // moge, 300I Duo voting: experts kept per group per batch; 0 = off
 };
 
 // Per-expert capacity applied after any router (GShard / Switch Transformer).
@@ -36,6 +39,9 @@ struct PlacementSpec {
   std::vector<int> phy2dev;           // explicit with replicas: device per physical slot
   int replicas = 0;                   // eplb: physical slots in total; 0 = one per logical expert
   std::vector<double> weight;         // eplb: estimated load per logical expert [num_experts]; empty = uniform
+  int warmup_steps = 0;     // eplb in a simulation: steps measured before the first rebalance; 0 = none
+  int rebalance_every = 0;  // eplb in a simulation: steps between later rebalances; 0 = never
+  bool dynamic() const { return warmup_steps > 0 || rebalance_every > 0; }
 };
 
 enum class Popularity { uniform, zipf, lognormal };
@@ -50,6 +56,9 @@ struct WorkloadSpec {
   double layer_sigma = 0.0;           // extra per-layer log-popularity noise (std dev)
   double sequence_correlation = 0.0;  // 0..1: weight of a per-sequence shared preference
   double logit_scale = 1.0;           // logits = scale * (log popularity + noise); shapes the weights only
+  double drift = 0.0;                 // per-step std dev of a random walk of each expert's log popularity
+  std::string path;    // trace_counts / trace_tokens: the trace (config resolves it against the scenario's directory)
+  std::string format;  // trace format: sglang_json, trtllm, csv, npy (config infers it from `path` when absent)
 };
 
 struct SetupSpec {

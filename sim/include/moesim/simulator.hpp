@@ -35,6 +35,14 @@ struct ThroughputResult {
   MemoryFootprint memory;                     // per device
 };
 
+// One in-simulation EPLB rebalance (placement.warmup_steps / rebalance_every).
+struct RebalanceRecord {
+  int64_t step = 0;             // the first step that ran on the new placement
+  int64_t window_steps = 0;     // steps whose loads it was computed from
+  int64_t moved_experts = 0;    // expert copies that appeared on a device not holding them, all layers
+  int64_t migration_bytes = 0;  // moved_experts x one routed expert's parameter bytes
+};
+
 struct SetupResult {
   SetupSpec spec;
   std::array<Distribution, kNumMetrics> overall;                 // over every (step, layer)
@@ -43,6 +51,8 @@ struct SetupResult {
   std::vector<std::vector<double>> expert_tokens_mean;           // [layers, experts] mean over steps
   std::vector<double> device_assignments_mean;                   // [devices] mean over steps and layers
   int64_t requested = 0, dropped = 0;                            // totals over the run
+  std::vector<RebalanceRecord> rebalances;                       // in-simulation EPLB, in step order
+  int64_t migration_bytes = 0;                                   // sum over rebalances
   ThroughputResult throughput;
 };
 

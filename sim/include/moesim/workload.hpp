@@ -1,12 +1,15 @@
-// moesim/workload.hpp: where router logits come from (synthetic skew models; trace replay later).
+// moesim/workload.hpp: where router logits come from (synthetic skew models), or, for a recorded
+// trace, the routing decisions themselves (trace replay bypasses the router).
 #pragma once
 
+#include "moesim/error.hpp"
 #include "moesim/parallel.hpp"
 #include "moesim/registry.hpp"
 #include "moesim/scenario.hpp"
 #include "moesim/types.hpp"
 
 #include <memory>
+#include <string>
 
 namespace moesim {
 
@@ -16,6 +19,15 @@ class Workload {
   // Fills out with [tokens, num_experts] logits for batch `step` at MoE layer `layer`.
   // A value depends only on (seed, step, layer, token, expert): identical whatever pool.threads().
   virtual void generate(int64_t step, int layer, int64_t tokens, Scores& out, ThreadPool& pool) const = 0;
+
+  // A replaying workload (a recorded trace) gives routing decisions directly: the simulator calls
+  // replay() instead of generate() + the router, then applies capacity and placement as usual.
+  virtual bool replays() const { return false; }
+  // Fills `out` completely (it resizes it) with the recorded assignments of batch `step` at MoE layer
+  // `layer`. Safe to call concurrently; the result depends only on (step, layer).
+  virtual void replay(int64_t step, int layer, Assignments& out) const {
+    MOESIM_CHECK(false, "replay() called on a workload that does not replay");
+  }
 };
 
 struct WorkloadInput {
@@ -24,6 +36,13 @@ struct WorkloadInput {
   int num_layers = 0;           // MoE layers simulated
   int tokens_per_sequence = 1;  // consecutive tokens of one sequence share a preference
   uint64_t seed = 1;
+  // Trace replay (trace_counts, trace_tokens) checks the trace against these; synthetic ignores them.
+  int top_k = 0;                 // the model's routed experts per token
+  int64_t tokens_per_step = 0;   // run.tokens_per_step: a per-token trace is cut into steps of this many tokens
+  int steps = 0;                 // run.steps: the trace must hold at least this many steps
+  int model_layers = 0;          // the model's blocks, dense ones included (num_layers)
+  int first_dense_layers = 0;    // the model's leading dense blocks
+  std::string file = {};         // the scenario file (errors about run.* name it)
 };
 
 using WorkloadFactory = std::function<std::unique_ptr<Workload>(const WorkloadInput&)>;

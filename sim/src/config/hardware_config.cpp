@@ -148,3 +148,12 @@ HardwareSpec hardware_from_node(const YAML::Node& n, const std::string& file, co
 }
 
 }  // namespace moesim::config
+
+namespace moesim {
+
+HardwareSpec load_hardware_preset(const std::string& name, const std::vector<std::string>& dirs, const std::string& file,
+                                  const std::string& key) {
+  return config::hardware_from_node(YAML::Node(name), file, key, dirs);
+}
+
+}  // namespace moesim

@@ -16,13 +16,16 @@ inline constexpr std::array<K, 5> kSetup = {"name", "router", "placement", "capa
 inline constexpr std::array<K, 3> kCluster = {"devices", "devices_per_node", "hardware"};
 inline constexpr std::array<K, 6> kRun = {"steps", "tokens_per_step", "tokens_per_sequence",
                                           "layers", "seed", "threads"};
-inline constexpr std::array<K, 8> kRouter = {"name",    "k",         "groups",  "topk_group",
-                                             "scoring", "normalize", "scaling", "capacity_factor"};
-inline constexpr std::array<K, 6> kPlacement = {"name", "device_of_expert", "phy2log", "phy2dev", "replicas", "weight"};
+inline constexpr std::array<K, 10> kRouter = {"name",    "k",         "groups",  "topk_group",
+                                              "scoring", "normalize", "scaling", "capacity_factor",
+                                              "bias_update_speed", "voted_experts"};
+inline constexpr std::array<K, 8> kPlacement = {"name",    "device_of_expert", "phy2log",      "phy2dev",
+                                                "replicas", "weight",          "warmup_steps", "rebalance_every"};
 inline constexpr std::array<K, 1> kCapacity = {"factor"};
-inline constexpr std::array<K, 8> kWorkload = {"name",           "popularity",  "zipf_exponent",
-                                               "lognormal_sigma", "shuffle_layers", "layer_sigma",
-                                               "sequence_correlation", "logit_scale"};
+inline constexpr std::array<K, 11> kWorkload = {"name",           "popularity",  "zipf_exponent",
+                                                "lognormal_sigma", "shuffle_layers", "layer_sigma",
+                                                "sequence_correlation", "logit_scale", "drift",
+                                                "path",           "format"};
 
 // ModelSpec fields (HuggingFace-like names); an inline model may also say `preset` or `hf_config` (a
 // HuggingFace config.json, relative to the scenario file).
@@ -44,5 +47,7 @@ inline constexpr std::array<K, 30> kInlineModel = {
 inline constexpr std::array<K, 2> kScoring = {"softmax", "sigmoid"};
 inline constexpr std::array<K, 2> kAttention = {"gqa", "mla"};
 inline constexpr std::array<K, 3> kPopularity = {"uniform", "zipf", "lognormal"};
+// Trace formats (workload.format): counts-only (trace_counts) and per-token (trace_tokens).
+inline constexpr std::array<K, 4> kTraceFormat = {"sglang_json", "trtllm", "csv", "npy"};
 
 }  // namespace moesim::config::schema

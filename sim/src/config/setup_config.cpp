@@ -2,6 +2,7 @@
 #include "config/setup_config.hpp"
 
 #include "config/schema.hpp"
+#include "config/trace_config.hpp"
 
 namespace moesim::config {
 namespace {
@@ -28,6 +29,8 @@ void read_router_field(const std::string& k, const Field& fld, const std::string
   else if (k == "normalize") r.normalize = read_bool(v, file, fld.key);
   else if (k == "scaling") r.scaling = read_number(v, NumKind::positive, file, fld.key);
   else if (k == "capacity_factor") r.capacity_factor = read_number(v, NumKind::non_negative, file, fld.key);
+  else if (k == "bias_update_speed") r.bias_update_speed = read_number(v, NumKind::non_negative, file, fld.key);
+  else if (k == "voted_experts") r.voted_experts = read_int(v, IntKind::non_negative, file, fld.key);
   else MOESIM_CHECK(false, "router key '" + k + "' passed check_keys");
 }
 
@@ -82,7 +85,13 @@ PlacementSpec make_placement(const FieldMap& f, const std::string& key, const Se
     else if (k == "phy2dev") p.phy2dev = read_id_list(fld.node, devices, "a device id", c.file, fld.key);
     else if (k == "replicas") p.replicas = read_int(fld.node, IntKind::non_negative, c.file, fld.key);
     else if (k == "weight") p.weight = read_weight_list(fld, c.file);
+    else if (k == "warmup_steps") p.warmup_steps = read_int(fld.node, IntKind::non_negative, c.file, fld.key);
+    else if (k == "rebalance_every") p.rebalance_every = read_int(fld.node, IntKind::non_negative, c.file, fld.key);
   }
+  if (p.dynamic() && p.name != "eplb")
+    throw Error(c.file, key_of(f, p.warmup_steps > 0 ? "warmup_steps" : "rebalance_every", key),
+                text_of(f, p.warmup_steps > 0 ? "warmup_steps" : "rebalance_every"),
+                "only the eplb placement rebalances during a simulation (placement is '" + p.name + "')");
   c.reg.placements.get(p.name, c.file, key_of(f, "name", key));
   if (!p.device_of_expert.empty() && static_cast<int>(p.device_of_expert.size()) != experts)
     throw Error(c.file, key_of(f, "device_of_expert", key), text_of(f, "device_of_expert"),
@@ -116,6 +125,9 @@ void read_workload_field(const std::string& k, const Field& fld, const std::stri
   else if (k == "layer_sigma") w.layer_sigma = read_number(v, NumKind::non_negative, file, fld.key);
   else if (k == "sequence_correlation") w.sequence_correlation = read_number(v, NumKind::unit_interval, file, fld.key);
   else if (k == "logit_scale") w.logit_scale = read_number(v, NumKind::positive, file, fld.key);
+  else if (k == "drift") w.drift = read_number(v, NumKind::non_negative, file, fld.key);
+  else if (k == "path") w.path = read_string(v, file, fld.key);
+  else if (k == "format") w.format = std::string(schema::kTraceFormat[read_choice(v, schema::kTraceFormat, file, fld.key)]);
   else MOESIM_CHECK(false, "workload key '" + k + "' passed check_keys");
 }
 
@@ -123,6 +135,7 @@ WorkloadSpec make_workload(const FieldMap& f, const std::string& key, const Setu
   WorkloadSpec w;
   for (const auto& [k, fld] : f) read_workload_field(k, fld, c.file, w);
   c.reg.workloads.get(w.name, c.file, key_of(f, "name", key));
+  check_trace_workload(w, key_of(f, "path", key), key_of(f, "format", key), c.file);
   return w;
 }
 

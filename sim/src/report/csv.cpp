@@ -1,6 +1,8 @@
 // The CSV reporter: one row per setup, or per (setup, layer) with --per-layer.
 // Columns: scenario, setup, router, placement, layer ("all" or the index), then
 // <metric>_mean, <metric>_p50, <metric>_p99, <metric>_max for every metric.
+// With --per-step instead: one row per (setup, step): scenario, setup, router, placement, step, then
+// <metric> for every metric (that step's value, mean over the MoE layers).
 #include "moesim/report.hpp"
 #include "report/labels.hpp"
 #include "report/reporters.hpp"
@@ -37,9 +39,25 @@ void write_row(std::ostream& os, const ScenarioResult& sc, const SetupResult& st
   os << '\n';
 }
 
+// The time series: JSON's per_step as rows.
+void write_per_step(const std::vector<ScenarioResult>& results, std::ostream& os) {
+  os << "scenario,setup,router,placement,step";
+  for (int m = 0; m < kNumMetrics; ++m) os << ',' << metric_name(static_cast<Metric>(m));
+  os << '\n';
+  for (const auto& sc : results)
+    for (const auto& st : sc.setups)
+      for (size_t t = 0; t < st.per_step.size(); ++t) {
+        os << csv_field(sc.scenario.name) << ',' << csv_field(st.spec.name) << ',' << csv_field(st.spec.router.name)
+           << ',' << csv_field(st.spec.placement.name) << ',' << t;
+        for (double v : st.per_step[t]) os << ',' << num(v);
+        os << '\n';
+      }
+}
+
 class CsvReporter : public Reporter {
  public:
   void write(const std::vector<ScenarioResult>& results, const ReportOptions& opt, std::ostream& os) const override {
+    if (opt.per_step) return write_per_step(results, os);
     os << "scenario,setup,router,placement,layer";
     for (int m = 0; m < kNumMetrics; ++m) {
       const std::string n(metric_name(static_cast<Metric>(m)));

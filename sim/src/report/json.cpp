@@ -48,6 +48,14 @@ ordered_json setup_json(const SetupResult& r, const SetupResult& baseline, Phase
     steps.push_back(sj);
   }
   j["per_step"] = steps;
+  if (!r.rebalances.empty()) {  // in-simulation EPLB only: documents without it keep their keys
+    j["migration_bytes"] = r.migration_bytes;
+    ordered_json rb = ordered_json::array();
+    for (const auto& e : r.rebalances)
+      rb.push_back({{"step", e.step}, {"window_steps", e.window_steps}, {"moved_experts", e.moved_experts},
+                    {"migration_bytes", e.migration_bytes}});
+    j["rebalances"] = rb;
+  }
   return j;
 }
 

@@ -47,12 +47,16 @@ ordered_json to_json(const SetupSpec& s) {
                  {"groups", r.groups},      {"topk_group", r.topk_group},
                  {"scoring", to_string(r.scoring)}, {"normalize", r.normalize},
                  {"scaling", r.scaling},    {"capacity_factor", r.capacity_factor}};
+  if (r.bias_update_speed != 0) j["router"]["bias_update_speed"] = r.bias_update_speed;  // new keys: only when set,
+  if (r.voted_experts != 0) j["router"]["voted_experts"] = r.voted_experts;              // so older documents stay
   ordered_json p = {{"name", s.placement.name}};
   if (!s.placement.device_of_expert.empty()) p["device_of_expert"] = s.placement.device_of_expert;
   if (!s.placement.phy2log.empty()) p["phy2log"] = s.placement.phy2log;
   if (!s.placement.phy2dev.empty()) p["phy2dev"] = s.placement.phy2dev;
   if (s.placement.replicas != 0) p["replicas"] = s.placement.replicas;
   if (!s.placement.weight.empty()) p["weight"] = s.placement.weight;
+  if (s.placement.warmup_steps != 0) p["warmup_steps"] = s.placement.warmup_steps;
+  if (s.placement.rebalance_every != 0) p["rebalance_every"] = s.placement.rebalance_every;
   j["placement"] = p;
   j["capacity"] = {{"factor", s.capacity.factor}};
   const WorkloadSpec& w = s.workload;
@@ -64,6 +68,9 @@ ordered_json to_json(const SetupSpec& s) {
                    {"layer_sigma", w.layer_sigma},
                    {"sequence_correlation", w.sequence_correlation},
                    {"logit_scale", w.logit_scale}};
+  if (w.drift != 0) j["workload"]["drift"] = w.drift;
+  if (!w.path.empty()) j["workload"]["path"] = w.path;  // trace replay: the resolved trace and its format
+  if (!w.format.empty()) j["workload"]["format"] = w.format;
   return j;
 }
 

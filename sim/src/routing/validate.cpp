@@ -29,19 +29,37 @@ void validate_common(const RouterSpec& s, const std::string& file, const std::st
     throw Error(file, key + ".k", std::to_string(s.k), "k must be between 1 and " + experts_text(s));
   if (!std::isfinite(s.scaling) || s.scaling < 0)
     throw Error(file, key + ".scaling", num(s.scaling), "scaling must be a finite number >= 0");
+  if (s.voted_experts != 0 && s.name != "moge")
+    throw Error(file, key + ".voted_experts", std::to_string(s.voted_experts),
+                "voting (the 300I Duo restriction) applies to the moge router only; use 0 here");
 }
 
 }  // namespace
 
 void validate_topk(const RouterSpec& s, const std::string& file, const std::string& key) { validate_common(s, file, key); }
 
-void validate_hash(const RouterSpec& s, const std::string& file, const std::string& key) { validate_common(s, file, key); }
+// Routers that ignore a bias refuse the bias update rather than silently doing nothing.
+static void reject_bias_update(const RouterSpec& s, const std::string& file, const std::string& key) {
+  if (s.bias_update_speed != 0)
+    throw Error(file, key + ".bias_update_speed", num(s.bias_update_speed),
+                "the " + s.name + " router does not select with a bias; use topk, moge or group_limited, or 0");
+}
+
+void validate_hash(const RouterSpec& s, const std::string& file, const std::string& key) {
+  validate_common(s, file, key);
+  reject_bias_update(s, file, key);
+}
 
 void validate_moge(const RouterSpec& s, const std::string& file, const std::string& key) {
   validate_common(s, file, key);
   if (s.k % s.groups != 0)
     throw Error(file, key + ".k", std::to_string(s.k),
                 "moge needs k to be a multiple of groups (" + std::to_string(s.groups) + ")");
+  const int per_group = s.num_experts / s.groups, k_group = s.k / s.groups;
+  if (s.voted_experts != 0 && (s.voted_experts < k_group || s.voted_experts > per_group))
+    throw Error(file, key + ".voted_experts", std::to_string(s.voted_experts),
+                "voted_experts must be 0 (off) or between k / groups (" + std::to_string(k_group) +
+                    ") and the experts per group (" + std::to_string(per_group) + ")");
 }
 
 // DeepSeek-V3 group-limited routing. topk_group 0 means all groups (scenario.hpp).
@@ -64,6 +82,7 @@ void validate_group_limited(const RouterSpec& s, const std::string& file, const 
 
 void validate_expert_choice(const RouterSpec& s, const std::string& file, const std::string& key) {
   validate_common(s, file, key);
+  reject_bias_update(s, file, key);
   if (!std::isfinite(s.capacity_factor) || s.capacity_factor < 0)
     throw Error(file, key + ".capacity_factor", num(s.capacity_factor),
                 "capacity_factor must be a finite number >= 0 (0 means 1.0)");

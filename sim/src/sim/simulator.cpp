@@ -2,6 +2,7 @@
 // metrics, for every setup, step and MoE layer. It does no I/O.
 #include "moesim/simulator.hpp"
 
+#include "sim/dynamics.hpp"
 #include "sim/throughput.hpp"
 
 #include <algorithm>
@@ -15,7 +16,7 @@ bool same_workload(const WorkloadSpec& a, const WorkloadSpec& b) {
   return a.name == b.name && a.popularity == b.popularity && a.zipf_exponent == b.zipf_exponent &&
          a.lognormal_sigma == b.lognormal_sigma && a.shuffle_layers == b.shuffle_layers &&
          a.layer_sigma == b.layer_sigma && a.sequence_correlation == b.sequence_correlation &&
-         a.logit_scale == b.logit_scale;
+         a.logit_scale == b.logit_scale && a.drift == b.drift && a.path == b.path && a.format == b.format;
 }
 
 // Everything one setup needs during the run, built once.
@@ -24,7 +25,15 @@ struct SetupRuntime {
   std::vector<Placement> placement;  // [layers]
   size_t workload = 0;               // index into the distinct workloads
   std::unique_ptr<CostModel> cost;   // null without a deployment
+  SetupDynamics dyn;                 // router bias and in-simulation EPLB (sim/dynamics.hpp)
 };
+
+// One routed expert's parameter bytes (gate, up and down projections): 3 x hidden x moe_intermediate x
+// the deployment's weight dtype bytes (bf16 without a deployment).
+int64_t expert_param_bytes(const ScenarioSpec& spec) {
+  const double bytes = spec.deployment.enabled ? bytes_of(spec.deployment.weights) : bytes_of(DType::bf16);
+  return static_cast<int64_t>(3.0 * spec.model.hidden * spec.model.moe_intermediate * bytes);
+}
 
 // Raw per-(step, layer) results of one setup, written by exactly one task each.
 struct SetupAccumulator {
@@ -57,11 +66,19 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
     PlacementInput in{run.experts, run.devices, run.ranks_per_node, setup.router.groups, &setup.placement};
     const auto& place = reg.placements.get(setup.placement.name, spec.file, key + ".placement.name");
     rt.placement.assign(static_cast<size_t>(run.layers), place.factory(in, spec.file, key + ".placement"));
+    rt.dyn = SetupDynamics(setup, run.layers, run.experts, expert_param_bytes(spec),
+                           [in, factory = place.factory, file = spec.file, key](const PlacementSpec& ps) {
+                             PlacementInput with = in;
+                             with.spec = &ps;
+                             return factory(with, file, key + ".placement");
+                           });
     size_t w = 0;
     while (w < distinct.size() && !same_workload(*distinct[w], setup.workload)) ++w;
     if (w == distinct.size()) {
       distinct.push_back(&setup.workload);
-      WorkloadInput wi{setup.workload, run.experts, run.layers, spec.run.tokens_per_sequence, spec.run.seed};
+      WorkloadInput wi{setup.workload, run.experts, run.layers, spec.run.tokens_per_sequence, spec.run.seed,
+                       spec.model.top_k, spec.run.tokens_per_step, spec.run.steps, spec.model.num_layers,
+                       spec.model.first_dense_layers, spec.file};
       run.workloads.push_back(reg.workloads.get(setup.workload.name, spec.file, key + ".workload.name").factory(wi));
     }
     rt.workload = w;
@@ -82,20 +99,24 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
 // One (step, layer): generate each distinct workload's logits once, route every setup on them.
 void simulate_cell(Run& run, int64_t step, int layer, ThreadPool& pool) {
   thread_local Scores scores;
-  thread_local Assignments assign;
+  thread_local Assignments assign, replayed;
   const ScenarioSpec& spec = run.spec;
   for (size_t w = 0; w < run.workloads.size(); ++w) {
-    run.workloads[w]->generate(step, layer, spec.run.tokens_per_step, scores, pool);
+    const bool replays = run.workloads[w]->replays();  // a trace: recorded assignments, no router
+    if (replays) run.workloads[w]->replay(step, layer, replayed);
+    else run.workloads[w]->generate(step, layer, spec.run.tokens_per_step, scores, pool);
     for (size_t s = 0; s < run.setups.size(); ++s) {
       SetupRuntime& rt = run.setups[s];
       if (rt.workload != w) continue;
       const SetupSpec& setup = spec.setups[s];
-      rt.router->route(scores, {}, assign, pool);
+      if (replays) assign = replayed;
+      else rt.router->route(scores, rt.dyn.bias(layer), assign, pool);
       apply_capacity(setup.capacity, run.experts, setup.router.k, assign);
       const BatchLoad load = measure_load(assign, rt.placement[layer], run.ranks_per_node);
       SetupAccumulator& a = run.acc[s];
       const size_t cell = static_cast<size_t>(step) * run.layers + layer;
       a.values[cell] = batch_metrics(load);
+      if (rt.dyn.records()) rt.dyn.record(layer, load.expert_tokens);
       if (rt.cost) a.cost[cell] = rt.cost->moe_layer(load, rt.placement[layer]);
       for (int e = 0; e < run.experts; ++e) a.expert_tokens[layer][e] += load.expert_tokens[e];
       for (int d = 0; d < run.devices; ++d) a.device_assign[layer][d] += load.device_assignments[d];
@@ -142,6 +163,8 @@ SetupResult finish_setup(const Run& run, size_t s) {
   if (run.setups[s].cost)
     r.throughput = summarize_throughput(run.spec, *run.setups[s].cost, run.setups[s].placement.front(), a.cost,
                                         run.layers);
+  r.rebalances = run.setups[s].dyn.rebalances();
+  for (const auto& rb : r.rebalances) r.migration_bytes += rb.migration_bytes;
   r.device_assignments_mean.assign(run.devices, 0.0);
   for (int l = 0; l < run.layers; ++l)
     for (int d = 0; d < run.devices; ++d)
@@ -182,6 +205,7 @@ ScenarioResult simulate(const ScenarioSpec& spec, const Registries& reg) {
     } else {
       for (int l = 0; l < run.layers; ++l) simulate_cell(run, step, l, pool);
     }
+    for (auto& rt : run.setups) rt.dyn.end_of_step(step, rt.placement);  // between steps: one thread
   }
   ScenarioResult result{spec, {}};
   for (size_t s = 0; s < run.setups.size(); ++s) result.setups.push_back(finish_setup(run, s));

@@ -12,9 +12,11 @@ namespace {
 using workload_detail::Purpose;
 using workload_detail::stream_id;
 
+}  // namespace
+
 // n standard normals from one Philox stream: counter q gives 4 words = 2 Box-Muller pairs, each
 // pair (u1, u2) giving two independent normals r cos(2 pi u2) and r sin(2 pi u2). out: [n].
-void fill_normals(const Philox& rng, int n, std::vector<double>& out) {
+void workload_detail::fill_normals(const Philox& rng, int n, std::vector<double>& out) {
   out.assign(static_cast<size_t>(n), 0.0);
   for (int q = 0; 4 * q < n; ++q) {
     const auto w = rng.words(static_cast<uint64_t>(q));
@@ -29,6 +31,10 @@ void fill_normals(const Philox& rng, int n, std::vector<double>& out) {
     }
   }
 }
+
+namespace {
+
+using workload_detail::fill_normals;
 
 // A random permutation of 0..n-1 (Fisher-Yates), words taken in order from one stream.
 // j = floor(w * (i + 1) / 2^32): bias below (i + 1) / 2^32, negligible for expert counts.

@@ -27,6 +27,7 @@
 
 #include "moesim/error.hpp"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ class SyntheticWorkload final : public Workload {
   explicit SyntheticWorkload(const WorkloadInput& in) : in_(in) {
     log_popularity_.resize(static_cast<size_t>(in.num_layers));
     for (int l = 0; l < in.num_layers; ++l) log_popularity_[static_cast<size_t>(l)] = log_popularity(l);
+    if (in.spec.drift > 0.0) drift_ = std::make_unique<DriftWalk>(in);
   }
 
   void generate(int64_t step, int layer, int64_t tokens, Scores& out, ThreadPool& pool) const override {
@@ -49,7 +51,8 @@ class SyntheticWorkload final : public Workload {
     std::vector<float> extra;
     const bool known = layer >= 0 && layer < in_.num_layers;
     if (!known) extra = log_popularity(layer);
-    const float* logp = known ? log_popularity_[static_cast<size_t>(layer)].data() : extra.data();
+    if (drift_) extra = drift_->log_popularity(layer, step);  // drift > 0 only: drift = 0 keeps the static p
+    const float* logp = known && !drift_ ? log_popularity_[static_cast<size_t>(layer)].data() : extra.data();
 
     const auto ustep = static_cast<uint64_t>(step);
     const auto ulayer = static_cast<uint64_t>(layer);
@@ -98,6 +101,7 @@ class SyntheticWorkload final : public Workload {
 
   WorkloadInput in_;
   std::vector<std::vector<float>> log_popularity_;  // [num_layers][num_experts]
+  std::unique_ptr<DriftWalk> drift_;                // null unless workload.drift > 0
 };
 
 void require(bool ok, const std::string& key, double value, const std::string& problem) {
@@ -126,6 +130,7 @@ std::unique_ptr<Workload> make_synthetic_workload(const WorkloadInput& in) {
   require(s.zipf_exponent >= 0.0, "workload.zipf_exponent", s.zipf_exponent, "must be >= 0");
   require(s.lognormal_sigma >= 0.0, "workload.lognormal_sigma", s.lognormal_sigma, "must be >= 0");
   require(s.layer_sigma >= 0.0, "workload.layer_sigma", s.layer_sigma, "must be >= 0");
+  require(s.drift >= 0.0 && std::isfinite(s.drift), "workload.drift", s.drift, "must be a finite number >= 0");
   return std::make_unique<SyntheticWorkload>(in);
 }
 

@@ -8,6 +8,7 @@
 #include <bit>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace moesim::workload_detail {
 
@@ -18,6 +19,7 @@ enum class Purpose : uint64_t {
   rank_order = 3,      // zipf: which expert holds which rank
   lognormal_z = 4,     // lognormal: z per expert
   layer_noise = 5,     // layer_sigma: z per (layer, expert)
+  drift = 6,           // drift: z per (step, layer, expert), one random-walk increment
 };
 
 // Stream id of one (step, layer, purpose). Popularity draws do not depend on the step: they use step 0.
@@ -124,5 +126,27 @@ bool gumbel_avx512_supported();
 GumbelRowFn gumbel_row();
 
 std::unique_ptr<Workload> make_synthetic_workload(const WorkloadInput& in);
+
+// n standard normals from one Philox stream (Box-Muller, 4 words per counter). out: [n]. (popularity.cpp)
+void fill_normals(const Philox& rng, int n, std::vector<double>& out);
+
+// Drift of popularity over steps (workload.drift > 0; drift.cpp): log p_t[e] = log p_0[e] + W_t[e], with
+// W_t[e] = drift * (z_1[e] + ... + z_t[e]) and z_s standard normals from the Philox stream keyed by
+// (seed, step s, layer, Purpose::drift). Each layer's walk is cached at the last step asked for and
+// advanced from there (or restarted from 0 for an earlier step); increments are always added in step
+// order, so a value depends only on (seed, layer, step), never on the calls before it.
+class DriftWalk {
+ public:
+  explicit DriftWalk(const WorkloadInput& in);
+  ~DriftWalk();
+  // Normalised log popularity at (layer, step): [num_experts], log of values summing to 1.
+  std::vector<float> log_popularity(int layer, int64_t step) const;
+
+ private:
+  struct State;
+  void walk_to(State& st, int layer, int64_t step) const;
+  WorkloadInput in_;
+  std::vector<std::unique_ptr<State>> states_;  // [num_layers]; each guarded by its own mutex
+};
 
 }  // namespace moesim::workload_detail

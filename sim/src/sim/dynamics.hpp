@@ -1,0 +1,58 @@
+// sim/dynamics.hpp: what changes between the steps of one setup (private to sim/): DeepSeek's
+// aux-loss-free router bias (router.bias_update_speed) and EPLB placements recomputed from measured
+// loads (placement.warmup_steps, placement.rebalance_every). Layers write their own rows during a step;
+// end_of_step runs between steps on one thread, so results never depend on the thread count.
+#pragma once
+
+#include "moesim/placement.hpp"
+#include "moesim/simulator.hpp"
+
+#include <functional>
+#include <span>
+#include <vector>
+
+namespace moesim {
+
+class SetupDynamics {
+ public:
+  // Builds placement p from a spec (the registered placement factory, bound to the setup).
+  using Replace = std::function<Placement(const PlacementSpec&)>;
+
+  SetupDynamics() = default;
+  // layers x experts state; expert_bytes: parameter bytes of one routed expert (migration accounting).
+  SetupDynamics(const SetupSpec& setup, int layers, int experts, int64_t expert_bytes, Replace replace);
+
+  // The bias to route layer l with: empty unless router.bias_update_speed > 0.
+  std::span<const float> bias(int layer) const {
+    return bias_.empty() ? std::span<const float>{} : std::span<const float>(bias_[static_cast<size_t>(layer)]);
+  }
+  bool records() const { return !step_tokens_.empty(); }
+  // expert_tokens: [experts] kept assignments per logical expert at `layer` in this step.
+  void record(int layer, const std::vector<int64_t>& expert_tokens);
+  // After step `step` (0-based): moves the bias, adds the step to the load window and rebalances
+  // the placements ([layers]) when one is due.
+  void end_of_step(int64_t step, std::vector<Placement>& placement);
+
+  const std::vector<RebalanceRecord>& rebalances() const { return rebalances_; }
+
+ private:
+  void update_bias();
+  bool rebalance_due(int64_t step) const;
+  void rebalance(int64_t step, std::vector<Placement>& placement);
+
+  float gamma_ = 0.0f;
+  int warmup_ = 0, every_ = 0;
+  int64_t expert_bytes_ = 0;
+  PlacementSpec spec_;
+  Replace replace_;
+  std::vector<std::vector<float>> bias_;          // [layers][experts]; empty when gamma == 0
+  std::vector<std::vector<int64_t>> step_tokens_;  // [layers][experts] this step's loads; empty if unused
+  std::vector<std::vector<int64_t>> window_;       // [layers][experts] loads since the last rebalance
+  int64_t window_steps_ = 0;
+  std::vector<RebalanceRecord> rebalances_;
+};
+
+// Logical experts that gained a copy on some device: sum over devices of |experts(after) \ experts(before)|.
+int64_t moved_expert_copies(const Placement& before, const Placement& after);
+
+}  // namespace moesim

@@ -1,0 +1,108 @@
+// workload/trace_file.cpp: pread-based file access and the checks every trace reader shares.
+#include "workload/trace_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+namespace moesim::trace {
+
+namespace {
+constexpr int64_t kChunkBytes = int64_t{1} << 20;  // sequential scans read 1 MiB at a time
+}  // namespace
+
+TraceFile::TraceFile(std::string path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw Error(path_, "", "", std::string("cannot open: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    throw Error(path_, "", "", "not a regular file");
+  }
+  size_ = static_cast<int64_t>(st.st_size);
+}
+
+TraceFile::~TraceFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void TraceFile::read_at(int64_t offset, int64_t n, std::string& out) const {
+  MOESIM_CHECK(offset >= 0 && n >= 0 && offset + n <= size_, path_ + ": read beyond the file");
+  out.resize(static_cast<size_t>(n));
+  int64_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd_, out.data() + done, static_cast<size_t>(n - done), offset + done);
+    if (got < 0 && errno == EINTR) continue;
+    // The file was validated at open: a short read now means it changed underneath us.
+    MOESIM_CHECK(got > 0, path_ + ": read failed at byte " + std::to_string(offset + done) +
+                              " (was the trace modified during the run?)");
+    done += got;
+  }
+}
+
+ChunkReader::ChunkReader(const TraceFile& f, int64_t begin, int64_t end)
+    : f_(f), next_(begin), end_(end < 0 ? f.size() : end), chunk_begin_(begin) {}
+
+bool ChunkReader::fill() {
+  if (pos_ < buf_.size()) return true;
+  if (next_ >= end_) return false;
+  chunk_begin_ = next_;
+  f_.read_at(next_, std::min(kChunkBytes, end_ - next_), buf_);
+  next_ += static_cast<int64_t>(buf_.size());
+  pos_ = 0;
+  return true;
+}
+
+bool ChunkReader::line(std::string& out) {
+  out.clear();
+  if (!fill()) return false;
+  while (fill()) {
+    const char* begin = buf_.data() + pos_;
+    const size_t left = buf_.size() - pos_;
+    const void* nl = std::memchr(begin, '\n', left);
+    const size_t n = nl ? static_cast<size_t>(static_cast<const char*>(nl) - begin) : left;
+    out.append(begin, n);
+    pos_ += n;
+    if (nl) {
+      ++pos_;
+      break;
+    }
+  }
+  if (!out.empty() && out.back() == '\r') out.pop_back();
+  return true;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+int64_t check_count(double v, const std::string& text, const std::string& file, const std::string& field) {
+  if (std::isnan(v)) throw Error(file, field, text, "expert count is NaN");
+  if (v < 0) throw Error(file, field, text, "expert count is negative");
+  if (!std::isfinite(v) || v > 9.0e15) throw Error(file, field, text, "expert count is too large");
+  if (v != std::floor(v)) throw Error(file, field, text, "expert count is not a whole number");
+  return static_cast<int64_t>(v);
+}
+
+int first_trace_layer(int64_t trace_layers, const WorkloadInput& in, const std::string& trace_path) {
+  if (in.first_dense_layers > 0 && trace_layers == in.model_layers) return in.first_dense_layers;
+  if (trace_layers >= in.num_layers) return 0;
+  throw Error(in.file, "run.layers", std::to_string(in.num_layers),
+              "more MoE layers simulated than the trace " + trace_path + " holds (" + std::to_string(trace_layers) +
+                  "); set run.layers to at most " + std::to_string(trace_layers));
+}
+
+void check_steps(int64_t available, const std::string& length, const WorkloadInput& in, const std::string& trace_path) {
+  if (in.steps <= available) return;
+  throw Error(in.file, "run.steps", std::to_string(in.steps),
+              "exceeds the trace " + trace_path + ": it holds " + length);
+}
+
+}  // namespace moesim::trace

@@ -1,0 +1,101 @@
+// workload/trace_file.hpp (internal): what every trace reader shares. A trace is never loaded whole:
+// readers scan it once at open (validating every value and keeping an index of byte offsets) and then
+// read the slice of one (step, layer) on demand with pread, which needs no lock and no shared file
+// position, so concurrent replays cannot disturb each other.
+#pragma once
+
+#include "moesim/workload.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace moesim::trace {
+
+// A read-only file; read_at is safe to call from several threads at once.
+class TraceFile {
+ public:
+  explicit TraceFile(std::string path);  // throws Error(path, "", "", "cannot open: ...")
+  ~TraceFile();
+  TraceFile(const TraceFile&) = delete;
+  TraceFile& operator=(const TraceFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  int64_t size() const { return size_; }
+  // Reads bytes [offset, offset + n) into out (resized to n). The range must lie inside the file.
+  void read_at(int64_t offset, int64_t n, std::string& out) const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  int64_t size_ = 0;
+};
+
+// Sequential reading in chunks, with the absolute offset of every byte (for the index).
+class ChunkReader {
+ public:
+  explicit ChunkReader(const TraceFile& f, int64_t begin = 0, int64_t end = -1);
+  bool at_end() { return !fill(); }
+  char peek() { return fill() ? buf_[pos_] : '\0'; }
+  char get() { return fill() ? buf_[pos_++] : '\0'; }
+  int64_t offset() const { return chunk_begin_ + static_cast<int64_t>(pos_); }
+  // Reads up to and excluding '\n' (dropping a trailing '\r'); false at the end of the range.
+  bool line(std::string& out);
+
+ private:
+  bool fill();
+  const TraceFile& f_;
+  int64_t next_ = 0, end_ = 0, chunk_begin_ = 0;
+  std::string buf_;
+  size_t pos_ = 0;
+};
+
+// "[1, 2, 3]"
+std::string shape_text(const std::vector<int64_t>& shape);
+
+// A recorded expert count: a finite whole number >= 0. Throws Error(file, field, text, ...) otherwise.
+int64_t check_count(double v, const std::string& text, const std::string& file, const std::string& field);
+
+// The trace layer that MoE layer 0 reads. A trace with one layer per block of the model (dense blocks
+// included, as SGLang records them) skips the model's leading dense blocks; otherwise MoE layer l reads
+// trace layer l, and the trace must hold at least the simulated layers (else Error naming run.layers).
+int first_trace_layer(int64_t trace_layers, const WorkloadInput& in, const std::string& trace_path);
+
+// Throws Error(in.file, "run.steps", ...) when run.steps exceeds the trace's `available` steps; `length`
+// says how long the trace is, e.g. "12 steps".
+void check_steps(int64_t available, const std::string& length, const WorkloadInput& in, const std::string& trace_path);
+
+// Per-step, per-layer expert counts [steps][layers][experts] (SGLang logical_count, TensorRT-LLM).
+class CountsSource {
+ public:
+  virtual ~CountsSource() = default;
+  int64_t steps = 0, layers = 0, experts = 0;
+  // out: [experts] hits of every expert at (step, trace layer). Values were validated at open.
+  virtual void read(int64_t step, int64_t layer, std::vector<int64_t>& out) const = 0;
+};
+
+// Per-token top-k expert ids [layers, tokens, k]; kNoExpert (-1) marks an empty slot.
+class TokensSource {
+ public:
+  virtual ~TokensSource() = default;
+  int64_t layers = 0, tokens = 0;
+  int k = 0;
+  // out: [n, k] ids of tokens [first, first + n) at trace layer `layer`. Values were validated at open.
+  virtual void read(int64_t layer, int64_t first, int64_t n, std::vector<int32_t>& out) const = 0;
+};
+
+// Openers; every bad input throws Error(file, field, value, problem). Each checks the trace's experts
+// against num_experts (token readers: every id), open_trtllm also meta_info.json's k against top_k.
+std::unique_ptr<CountsSource> open_sglang_json(const std::string& path, int num_experts);
+// path: the statistics directory, or its meta_info.json; the rank*.safetensors next to it are summed.
+std::unique_ptr<CountsSource> open_trtllm(const std::string& path, int num_experts, int top_k);
+std::unique_ptr<TokensSource> open_tokens_csv(const std::string& path, int num_experts);
+std::unique_ptr<TokensSource> open_tokens_npy(const std::string& path, int num_experts);
+
+// The registered workloads (workload/trace_workloads.cpp).
+std::unique_ptr<Workload> make_counts_workload(const WorkloadInput& in);
+std::unique_ptr<Workload> make_tokens_workload(const WorkloadInput& in);
+
+}  // namespace moesim::trace
