@@ -16,6 +16,7 @@ namespace moesim::bench {
 void register_routing_benchmarks();   // bench_routing.cpp
 void register_workload_benchmarks();  // bench_workload.cpp
 void register_cost_benchmarks();      // bench_cost.cpp
+void register_plan_benchmarks();      // bench_plan.cpp
 
 // Standard normal fp32 values from Philox(seed, stream): two per counter (Box-Muller on word pairs).
 inline std::vector<float> normal_values(int64_t n, uint64_t seed, uint64_t stream, float stddev = 1.0f) {

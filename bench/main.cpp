@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   moesim::bench::register_routing_benchmarks();
   moesim::bench::register_workload_benchmarks();
   moesim::bench::register_cost_benchmarks();
+  moesim::bench::register_plan_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -2,6 +2,7 @@
 
 #include "moesim/config.hpp"
 #include "moesim/error.hpp"
+#include "moesim/html_report.hpp"
 #include "moesim/report.hpp"
 #include "moesim/simulator.hpp"
 #include "moesim/validation.hpp"
@@ -86,6 +87,7 @@ int cmd_run(const RunOptions& opt) {
   } else {
     write_file_atomic(opt.output, text.str());
   }
+  if (!opt.report.empty()) write_file_atomic(opt.report, render_html_report(results), "--report");
   return 0;
 }
 

@@ -10,6 +10,7 @@ struct RunOptions {
   std::vector<std::string> scenarios;  // one for run, several for compare
   std::string format = "table";
   std::string output;  // "" = stdout
+  std::string report;  // --report FILE.html: also write the self-contained HTML report ("" = none)
   std::vector<std::string> overrides;
   long long seed = -1, steps = -1, threads = -1;  // -1 = as in the scenario
   bool per_layer = false;

@@ -1,6 +1,7 @@
 // moesim command line: run, compare, validate, list, place, sweep.
 #include "commands.hpp"
 #include "place.hpp"
+#include "plan.hpp"
 #include "sweep.hpp"
 
 #include "moesim/error.hpp"
@@ -15,6 +16,10 @@ void add_run_options(CLI::App* cmd, moesim::cli::RunOptions& opt) {
   cmd->add_option("--format,-f", opt.format, "output format: table (for people), json, csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   cmd->add_option("--output,-o", opt.output, "write the report to FILE (atomically) instead of standard output");
+  cmd->add_option("--report", opt.report,
+                  "also write a self-contained HTML page with charts (device load, expert heatmap, step-time "
+                  "breakdown) to FILE (atomically)")
+      ->type_name("FILE.html");
   cmd->add_option("--seed", opt.seed, "random seed (overrides run.seed)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--steps", opt.steps, "batches to simulate (overrides run.steps)")->check(CLI::PositiveNumber);
   cmd->add_option("--threads", opt.threads, "worker threads, 0 = all cores (overrides run.threads); never changes results")
@@ -71,6 +76,8 @@ int main(int argc, char** argv) {
   auto* place = moesim::cli::add_place_command(app, place_opt);
   moesim::cli::SweepOptions sweep_opt;
   auto* sweep = moesim::cli::add_sweep_command(app, sweep_opt);
+  moesim::cli::PlanOptions plan_opt;
+  auto* plan = moesim::cli::add_plan_command(app, plan_opt);
 
   try {
     app.parse(argc, argv);
@@ -85,6 +92,7 @@ int main(int argc, char** argv) {
     if (*list) return moesim::cli::cmd_list(list_what);
     if (*place) return moesim::cli::cmd_place(place_opt);
     if (*sweep) return moesim::cli::cmd_sweep(sweep_opt);
+    if (*plan) return moesim::cli::cmd_plan(plan_opt);
   } catch (const moesim::Error& e) {
     std::cerr << "moesim: error: " << e.what() << "\n";
     return 2;
