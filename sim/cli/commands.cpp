@@ -46,6 +46,16 @@ std::vector<ScenarioSpec> load_all(const RunOptions& opt) {
   return specs;
 }
 
+// compare promises one token stream for every scenario: the seed (with the workload) decides the router
+// logits, so scenarios with different seeds would be compared on different tokens. --seed sets them all.
+void require_same_seed(const std::vector<ScenarioSpec>& specs) {
+  for (const auto& s : specs)
+    if (s.run.seed != specs.front().run.seed)
+      throw Error(s.file, "run.seed", std::to_string(s.run.seed),
+                  "compare runs every scenario on the same token stream, but " + specs.front().file + " has run.seed " +
+                      std::to_string(specs.front().run.seed) + "; give --seed N to use one seed for all");
+}
+
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& text, const std::string& option) {
@@ -75,6 +85,7 @@ int cmd_run(const RunOptions& opt) {
   const ReporterRegistry reporters = make_reporters();
   const auto& reporter_factory = reporters.get(opt.format, "", "--format");
   const std::vector<ScenarioSpec> specs = load_all(opt);
+  require_same_seed(specs);
   std::vector<ScenarioResult> results;
   for (const auto& s : specs) results.push_back(simulate(s, builtin_registries()));
   ReportOptions ro;
@@ -123,6 +134,7 @@ int cmd_validate(const RunOptions& opt) {
   if (opt.published) return validate_published_cmd(opt);
   const std::vector<ScenarioSpec> specs = load_all(opt);
   for (const auto& s : specs) {
+    check_scenario(s, builtin_registries());
     std::cout << s.file << ": ok (" << s.setups.size() << (s.setups.size() == 1 ? " setup" : " setups") << ", model "
               << s.model.name << ", " << s.cluster.devices << " devices)\n";
   }

@@ -1,4 +1,5 @@
 // moesim command line: run, compare, validate, list, place, sweep.
+#include "checks.hpp"
 #include "commands.hpp"
 #include "place.hpp"
 #include "plan.hpp"
@@ -20,10 +21,10 @@ void add_run_options(CLI::App* cmd, moesim::cli::RunOptions& opt) {
                   "also write a self-contained HTML page with charts (device load, expert heatmap, step-time "
                   "breakdown) to FILE (atomically)")
       ->type_name("FILE.html");
-  cmd->add_option("--seed", opt.seed, "random seed (overrides run.seed)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--steps", opt.steps, "batches to simulate (overrides run.steps)")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", opt.seed, "random seed (overrides run.seed)")->check(moesim::cli::at_least(0));
+  cmd->add_option("--steps", opt.steps, "batches to simulate (overrides run.steps)")->check(moesim::cli::at_least(1));
   cmd->add_option("--threads", opt.threads, "worker threads, 0 = all cores (overrides run.threads); never changes results")
-      ->check(CLI::NonNegativeNumber);
+      ->check(moesim::cli::at_least(0));
   cmd->add_flag("--per-layer", opt.per_layer, "csv: one row per setup and MoE layer");
   cmd->add_flag("--per-step", opt.per_step, "csv: one row per setup and step, metrics averaged over the layers");
   cmd->add_option("--model", opt.model_file,
@@ -83,8 +84,13 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     if (*validate && !opt.published && opt.scenarios.empty())
       throw CLI::RequiredError("validate needs scenario files (or --published)");
+    if ((opt.per_layer || opt.per_step) && opt.format != "csv")
+      throw CLI::ValidationError(std::string(opt.per_step ? "--per-step" : "--per-layer") +
+                                 ": applies to --format csv (the json document always has per_layer and per_step; "
+                                 "got --format " + opt.format + ")");
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);  // prints the message (or the help text, code 0)
+    return code == 0 ? 0 : 2;      // every command-line mistake exits 2, like a mistake in a scenario
   }
   try {
     if (*run || *compare) return moesim::cli::cmd_run(opt);
@@ -95,6 +101,11 @@ int main(int argc, char** argv) {
     if (*plan) return moesim::cli::cmd_plan(plan_opt);
   } catch (const moesim::Error& e) {
     std::cerr << "moesim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "moesim: error: out of memory: the scenario needs more memory than this machine gives it; "
+                 "reduce run.tokens_per_step (scores take tokens x experts x 4 bytes per batch), run.steps or the "
+                 "number of setups\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "moesim: internal error: " << e.what() << "\n";

@@ -65,4 +65,9 @@ struct ScenarioResult {
 // workloads are equal). Deterministic: the result does not depend on scenario.run.threads.
 ScenarioResult simulate(const ScenarioSpec& scenario, const Registries& reg);
 
+// Builds everything simulate() would (routers, placements, workloads and their traces, the cost model
+// and its memory check) without running a step, so every error a run would raise is raised here.
+// `moesim validate` calls it.
+void check_scenario(const ScenarioSpec& scenario, const Registries& reg);
+
 }  // namespace moesim

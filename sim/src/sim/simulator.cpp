@@ -191,6 +191,14 @@ ScenarioResult simulate_dense(const ScenarioSpec& spec, const Registries& reg) {
 
 }  // namespace
 
+void check_scenario(const ScenarioSpec& spec, const Registries& reg) {
+  if (!spec.model.is_moe()) {
+    simulate_dense(spec, reg);  // costs a dense model once per setup: cheap, and it raises what a run would
+    return;
+  }
+  (void)build_run(spec, reg);
+}
+
 ScenarioResult simulate(const ScenarioSpec& spec, const Registries& reg) {
   if (!spec.model.is_moe()) return simulate_dense(spec, reg);
   Run run = build_run(spec, reg);
