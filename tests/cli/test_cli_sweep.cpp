@@ -1,4 +1,4 @@
-// moesim sweep and moesim plan as a user runs them.
+// moesim sweep as a user runs it.
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
@@ -56,21 +56,6 @@ TEST(CliSweep, AFailingPointIsRecordedNotFatal) {
   }
   EXPECT_EQ(ok, 2);      // point 0: both setups
   EXPECT_EQ(failed, 1);  // point 1: does not fit in memory
-}
-
-TEST(CliPlan, JsonNamesTheBestPerHardware) {
-  const auto r = run_moesim("plan '" + source_path("configs/validation/deepseek-v3-decode-h800.yaml") +
-                            "' --target-tokens-per-s 100000 --max-tpot-ms 60 --hardware h800,ascend-910b "
-                            "--devices 16,32 --batch 32,64 --format json");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = nlohmann::json::parse(r.out);
-  ASSERT_EQ(j["best"].size(), 2u);
-  EXPECT_EQ(j["best"][0]["hardware"], "h800");
-  EXPECT_TRUE(j["best"][0]["meets_latency"].get<bool>());
-  EXPECT_EQ(j["best"][1]["meets"], false) << "the FP8 scenario cannot run on the 910B";
-  const auto bad = run_moesim("plan '" + source_path("configs/scenarios/pangu-moe-vs-moge.yaml") + "' --target-tokens-per-s 1");
-  EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("plan needs a deployment section"), std::string::npos) << bad.err;
 }
 
 }  // namespace
