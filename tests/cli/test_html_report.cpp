@@ -187,6 +187,32 @@ TEST(HtmlReport, PlanReportDrawsItsBatchSearchAndFrontier) {
   fs::remove_all(dir);
 }
 
+// moesim sweep --report: 3 batch sizes x 2 setups of the 910B scenario (a deployment, so throughput figures):
+// each setup's line through its 3 points in both panels, and the 6 (point, setup) pairs on the Pareto chart.
+TEST(HtmlReport, SweepReportDrawsBatchLinesAndFrontierFromItsPoints) {
+  ASSERT_TRUE(fs::exists(kChromium)) << kNoChromium;
+  const fs::path dir = make_temp_dir("html");
+  const fs::path page = dir / "sweep.html";
+  const auto r = run_moesim("sweep '" + kScenario + "' --grid run.tokens_per_step=228,456,912 --set run.steps=3 "
+                            "--set run.layers=2 -o '" + (dir / "s.csv").string() + "' --report '" + page.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string err;
+  const std::string dom = dump_dom(dir, probed_copy(page), err);
+  ASSERT_FALSE(dom.empty()) << "chromium --dump-dom failed:\n" << err;
+  const auto charts = charts_in(dom);
+  expect_drawn(charts, "batch-throughput", 1, 2 * 2 * (3 + 1));  // 2 panels x 2 setups x (3 points + 1 line)
+  expect_drawn(charts, "pareto", 1, 6);
+  EXPECT_EQ(dom.find("id=\"no-batch-throughput\""), std::string::npos);
+  EXPECT_NE(dom.find("Grid: run.tokens_per_step (3 values). 3 points, 0 failed"), std::string::npos);
+  // A grid that does not vary the batch says so instead of drawing it.
+  const fs::path flat = dir / "flat.html";
+  ASSERT_EQ(run_moesim("sweep '" + kScenario + "' --grid workload.lognormal_sigma=0.3,1 --set run.steps=2 --set run.layers=2 "
+                       "--report '" + flat.string() + "'").exit_code, 0);
+  EXPECT_NE(read_text(flat).find("id=\"no-batch-throughput\">Not drawn: the grid does not vary run.tokens_per_step."),
+            std::string::npos);
+  fs::remove_all(dir);
+}
+
 uint32_t be32(const std::string& s, size_t at) {
   uint32_t v = 0;
   for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
