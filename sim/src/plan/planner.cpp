@@ -75,13 +75,20 @@ Samples route_samples(const PlanRequest& req, const RoutingKey& key, const Regis
   return s;
 }
 
-// A sample's loads scaled to a batch of `tokens`: every count grows by tokens / sample tokens (rounded);
-// distinct experts per device stay as sampled (a lower bound: a bigger batch touches at least as many).
-BatchLoad scale_load(const BatchLoad& sample, int64_t tokens) {
+// A sample's loads scaled to a batch of `tokens`: every count grows by tokens / sample tokens (rounded).
+// Distinct experts per device grow by the same factor up to the device's expert slots: exact once the
+// sample touches every slot (the usual case: 1024 tokens per rank give each expert dozens of tokens),
+// an upper bound otherwise, so that weight reads are never undercounted.
+BatchLoad scale_load(const BatchLoad& sample, int64_t tokens, const Placement& placement) {
   if (sample.tokens == tokens || sample.tokens == 0) return sample;
   const double f = double(tokens) / double(sample.tokens);
   const auto up = [f](int64_t v) { return int64_t(std::llround(double(v) * f)); };
   BatchLoad b = sample;
+  std::vector<int32_t> slots(b.distinct_experts.size(), 0);
+  for (int32_t d : placement.phy2dev)
+    if (size_t(d) < slots.size()) ++slots[size_t(d)];
+  for (size_t d = 0; d < b.distinct_experts.size(); ++d)
+    b.distinct_experts[d] = std::min(slots[d], int32_t(std::ceil(b.distinct_experts[d] * f)));
   b.tokens = tokens;
   b.requested = up(sample.requested);
   b.dropped = up(sample.dropped);
@@ -151,7 +158,7 @@ void cost_candidate(const PlanRequest& req, const HardwareSpec& hw, const Sample
     return;
   }
   std::vector<LayerCost> costs;
-  for (const auto& load : samples.loads) costs.push_back(cost->moe_layer(scale_load(load, c.tokens_per_step), samples.placement));
+  for (const auto& load : samples.loads) costs.push_back(cost->moe_layer(scale_load(load, c.tokens_per_step, samples.placement), samples.placement));
   const ThroughputResult t = summarize_throughput(spec, *cost, samples.placement, costs, req.sample_layers);
   c.step_p99_s = t.step_s.p99;
   if (c.phase == Phase::decode) {
