@@ -97,10 +97,10 @@ CLI::App* add_plan_command(CLI::App& app, PlanOptions& opt) {
   cmd->add_option("--max-tpot-ms", opt.max_tpot_ms, "p99 time per output token limit (decode)")->check(CLI::PositiveNumber);
   cmd->add_option("--max-ttft-ms", opt.max_ttft_ms, "p99 time to first token limit (prefill)")->check(CLI::PositiveNumber);
   cmd->add_option("--hardware", opt.hardware, "hardware presets to consider (default: all)")->delimiter(',');
-  cmd->add_option("--devices", opt.devices, "devices per replica to try (default 8..512)")->delimiter(',');
-  cmd->add_option("--batch", opt.batch, "decode: sequences per device to try (default 4..192)")->delimiter(',');
+  cmd->add_option("--devices", opt.devices, "devices per replica to try (default 8..512)")->delimiter(',')->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", opt.batch, "decode: sequences per device to try (default 4..192)")->delimiter(',')->check(CLI::PositiveNumber);
   cmd->add_option("--prefill-batch", opt.prefill_batch, "prefill: prompt tokens per device to try (default 512..16384)")
-      ->delimiter(',');
+      ->delimiter(',')->check(CLI::PositiveNumber);
   cmd->add_option("--tp", opt.tensor_parallel, "attention and expert tensor-parallel degrees to try (default 1,2,4,8)")
       ->delimiter(',')->check(CLI::PositiveNumber);
   cmd->add_option("--sample-steps", opt.sample_steps, "routed steps per routing input (default 2)")->check(CLI::PositiveNumber);
