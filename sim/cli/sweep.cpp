@@ -292,14 +292,14 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& opt) {
   return cmd;
 }
 
-int cmd_sweep(const SweepOptions& opt) {
-  const auto world = MpiWorld::join();
-  Sweep s;
-  std::vector<size_t> todo;
-  // Rank 0 prepares; the others learn the outcome, the columns and the points to do from it.
+namespace {
+
+// Rank 0 prepares; the others learn the outcome, the columns and the points to do from it. False on a
+// rank other than 0 when rank 0 failed (it reports the error); rank 0 rethrows it.
+bool agree_on_points(const SweepOptions& opt, MpiWorld& world, Sweep& s, std::vector<size_t>& todo) {
   std::vector<int64_t> plan;  // [ok, has throughput columns, todo...]
   std::optional<Error> failure;
-  if (world->rank() == 0) {
+  if (world.rank() == 0) {
     try {
       s = describe(opt);
       s.layout.columns = flat_columns(has_throughput(opt, s));
@@ -311,25 +311,31 @@ int cmd_sweep(const SweepOptions& opt) {
       plan = {0};
     }
   }
-  world->broadcast(plan);
+  world.broadcast(plan);
   if (failure) throw *failure;
-  if (plan[0] == 0) return 2;  // rank 0 reports the error
-  if (world->rank() != 0) {
+  if (plan[0] == 0) return false;
+  if (world.rank() != 0) {
     s = describe(opt);
     s.layout.columns = flat_columns(plan[1] != 0);
     todo.assign(plan.begin() + 2, plan.end());
   }
-  const std::vector<size_t> mine = share(todo, *world);
-  if (world->rank() != 0) {
-    try {
-      run_share(opt, s, mine, [&](size_t i, std::string lines) { world->send_point(i, lines); });
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "moesim: internal error on rank %d: %s; ending every rank\n", world->rank(), e.what());
-      world->abort(3);
-    }
-    world->send_done(mine.size());
-    return 0;
+  return true;
+}
+
+int run_worker(const SweepOptions& opt, const Sweep& s, const std::vector<size_t>& mine, MpiWorld& world) {
+  try {
+    run_share(opt, s, mine, [&](size_t i, std::string lines) { world.send_point(i, lines); });
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "moesim: internal error on rank %d: %s; ending every rank\n", world.rank(), e.what());
+    world.abort(3);
   }
+  world.send_done(mine.size());
+  return 0;
+}
+
+// Rank 0 runs its share on a second thread while this one takes the other ranks' points as they come.
+int run_rank0(const SweepOptions& opt, const Sweep& s, const std::vector<size_t>& todo, const std::vector<size_t>& mine,
+              MpiWorld& world) {
   std::FILE* out = stdout;
   if (!opt.output.empty()) {
     out = std::fopen(opt.output.c_str(), "ab");
@@ -337,8 +343,7 @@ int cmd_sweep(const SweepOptions& opt) {
   } else {
     std::fputs(s.layout.preamble().c_str(), out);
   }
-  const bool tty = isatty(fileno(stderr));
-  const Progress progress(todo.size(), tty, opt.output.empty() && isatty(fileno(stdout)));
+  const Progress progress(todo.size(), isatty(fileno(stderr)), opt.output.empty() && isatty(fileno(stdout)));
   Sink sink(opt, todo, progress, out);
   std::exception_ptr own_failure;
   std::thread own([&] {
@@ -346,28 +351,39 @@ int cmd_sweep(const SweepOptions& opt) {
       run_share(opt, s, mine, [&](size_t i, std::string lines) { sink.put(i, std::move(lines)); });
     } catch (...) {
       own_failure = std::current_exception();
-      if (world->size() > 1) {  // the other ranks would wait for a file that is never finished
+      if (world.size() > 1) {  // the other ranks would wait for a file that is never finished
         std::fprintf(stderr, "moesim: internal error on rank 0; ending every rank\n");
-        world->abort(3);
+        world.abort(3);
       }
     }
   });
-  std::vector<size_t> ran(size_t(world->size()), 0);  // points per rank
+  std::vector<size_t> ran(size_t(world.size()), 0);  // points per rank
   ran[0] = mine.size();
-  for (int workers = world->size() - 1; workers > 0;) {
-    MpiWorld::Message m = world->receive();
+  for (int workers = world.size() - 1; workers > 0;) {
+    MpiWorld::Message m = world.receive();
     if (m.done) ran[size_t(m.rank)] = m.point, --workers;
     else sink.put(m.point, std::move(m.lines));
   }
   own.join();
   if (out != stdout) std::fclose(out);
   if (own_failure) std::rethrow_exception(own_failure);
-  if (world->size() > 1) {
+  if (world.size() > 1) {
     std::string counts;
     for (size_t n : ran) counts += (counts.empty() ? "" : ", ") + std::to_string(n);
-    std::fprintf(stderr, "moesim: sweep: %zu points over %d MPI ranks (%s)\n", todo.size(), world->size(), counts.c_str());
+    std::fprintf(stderr, "moesim: sweep: %zu points over %d MPI ranks (%s)\n", todo.size(), world.size(), counts.c_str());
   }
   return finish(opt, s, sink.printed());
+}
+
+}  // namespace
+
+int cmd_sweep(const SweepOptions& opt) {
+  const auto world = MpiWorld::join();
+  Sweep s;
+  std::vector<size_t> todo;
+  if (!agree_on_points(opt, *world, s, todo)) return 2;  // rank 0 reports the error
+  const std::vector<size_t> mine = share(todo, *world);
+  return world->rank() == 0 ? run_rank0(opt, s, todo, mine, *world) : run_worker(opt, s, mine, *world);
 }
 
 }  // namespace moesim::cli
