@@ -1,4 +1,4 @@
-// moesim command line: run, compare, validate, list, place, sweep.
+// moesim command line: run, compare, validate, list, place, sweep, plan.
 #include "commands.hpp"
 #include "place.hpp"
 #include "plan.hpp"
@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
     if (*validate && !opt.published && opt.scenarios.empty())
       throw CLI::RequiredError("validate needs scenario files (or --published)");
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or the help); a bad command line exits 2 like every other bad input.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
     if (*run || *compare) return moesim::cli::cmd_run(opt);

@@ -70,6 +70,10 @@ TEST(CliPlan, ALimitOrOptionThePlanDoesNotUseIsAnError) {
   const auto batch = run_moesim("plan " + kPrefill + " --target-tokens-per-s 1000 --batch 8");
   EXPECT_EQ(batch.exit_code, 2);
   EXPECT_NE(batch.err.find("a prefill plan takes --prefill-batch"), std::string::npos) << batch.err;
+  // A device count of 0 is a bad command line: exit 2 like any bad input (CLI11's own codes are not used).
+  const auto zero = run_moesim("plan " + kDecode + " --target-tokens-per-s 1000 --devices 0,8");
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.err.find("--devices: Value 0 not in range"), std::string::npos) << zero.err;
   const auto bad = run_moesim("plan '" + source_path("configs/scenarios/pangu-moe-vs-moge.yaml") + "' --target-tokens-per-s 1");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("plan needs a deployment section"), std::string::npos) << bad.err;
