@@ -1,4 +1,4 @@
-// moesim command line: run, compare, validate, list, place, sweep.
+// moesim command line: run, compare, validate, list, place, sweep, plan.
 #include "checks.hpp"
 #include "commands.hpp"
 #include "place.hpp"
@@ -89,8 +89,8 @@ int main(int argc, char** argv) {
                                  ": applies to --format csv (the json document always has per_layer and per_step; "
                                  "got --format " + opt.format + ")");
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);  // prints the message (or the help text, code 0)
-    return code == 0 ? 0 : 2;      // every command-line mistake exits 2, like a mistake in a scenario
+    // CLI11 prints the message (or the help); a bad command line exits 2 like every other bad input.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
     if (*run || *compare) return moesim::cli::cmd_run(opt);

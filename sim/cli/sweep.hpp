@@ -15,6 +15,7 @@ struct SweepOptions {
   std::string output;                  // "" = standard output
   std::string format = "csv";          // csv or jsonl
   bool resume = false;
+  std::string report;                  // --report FILE.html ("" = none)
   int threads = 0;                     // 0 = all cores
 };
 

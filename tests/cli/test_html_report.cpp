@@ -162,6 +162,57 @@ TEST(HtmlReport, BatchAndParetoChartsDrawWhenTheirSeriesAreGiven) {
   fs::remove_all(dir);
 }
 
+// moesim plan --report: the batch search at each cheapest pool's layout and every candidate of the Pareto
+// chart come from the planner's own results. 2 hardware x 2 device counts x TP1 x 3 batches = 12 candidates;
+// the cheapest pool of each hardware has 3 batches at its layout.
+TEST(HtmlReport, PlanReportDrawsItsBatchSearchAndFrontier) {
+  ASSERT_TRUE(fs::exists(kChromium)) << kNoChromium;
+  const fs::path dir = make_temp_dir("html");
+  const fs::path page = dir / "plan.html";
+  const auto r = run_moesim("plan '" + source_path("configs/validation/deepseek-v3-decode-h800.yaml") +
+                            "' --target-tokens-per-s 100000 --max-tpot-ms 80 --hardware h800,h200 --devices 16,32 --tp 1 "
+                            "--batch 16,32,64 --report '" + page.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = read_text(page);
+  EXPECT_NE(html.find("<table id=\"extras-table\">"), std::string::npos) << "the cheapest setups";
+  EXPECT_NE(html.find("p99 step time over 2 sampled steps"), std::string::npos) << "how the p99 was obtained";
+  std::string err;
+  const std::string dom = dump_dom(dir, probed_copy(page), err);
+  ASSERT_FALSE(dom.empty()) << "chromium --dump-dom failed:\n" << err;
+  const auto charts = charts_in(dom);
+  expect_drawn(charts, "batch-throughput", 1, 2 * 2 * (3 + 1));  // 2 panels x 2 pools x (3 points + 1 line)
+  expect_drawn(charts, "pareto", 1, 12 + 1);                     // 12 candidates + a frontier line
+  EXPECT_EQ(dom.find("id=\"no-batch-throughput\""), std::string::npos);
+  EXPECT_EQ(dom.find("id=\"no-pareto\""), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// moesim sweep --report: 3 batch sizes x 2 setups of the 910B scenario (a deployment, so throughput figures):
+// each setup's line through its 3 points in both panels, and the 6 (point, setup) pairs on the Pareto chart.
+TEST(HtmlReport, SweepReportDrawsBatchLinesAndFrontierFromItsPoints) {
+  ASSERT_TRUE(fs::exists(kChromium)) << kNoChromium;
+  const fs::path dir = make_temp_dir("html");
+  const fs::path page = dir / "sweep.html";
+  const auto r = run_moesim("sweep '" + kScenario + "' --grid run.tokens_per_step=228,456,912 --set run.steps=3 "
+                            "--set run.layers=2 -o '" + (dir / "s.csv").string() + "' --report '" + page.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string err;
+  const std::string dom = dump_dom(dir, probed_copy(page), err);
+  ASSERT_FALSE(dom.empty()) << "chromium --dump-dom failed:\n" << err;
+  const auto charts = charts_in(dom);
+  expect_drawn(charts, "batch-throughput", 1, 2 * 2 * (3 + 1));  // 2 panels x 2 setups x (3 points + 1 line)
+  expect_drawn(charts, "pareto", 1, 6);
+  EXPECT_EQ(dom.find("id=\"no-batch-throughput\""), std::string::npos);
+  EXPECT_NE(dom.find("Grid: run.tokens_per_step (3 values). 3 points, 0 failed"), std::string::npos);
+  // A grid that does not vary the batch says so instead of drawing it.
+  const fs::path flat = dir / "flat.html";
+  ASSERT_EQ(run_moesim("sweep '" + kScenario + "' --grid workload.lognormal_sigma=0.3,1 --set run.steps=2 --set run.layers=2 "
+                       "--report '" + flat.string() + "'").exit_code, 0);
+  EXPECT_NE(read_text(flat).find("id=\"no-batch-throughput\">Not drawn: the grid does not vary run.tokens_per_step."),
+            std::string::npos);
+  fs::remove_all(dir);
+}
+
 uint32_t be32(const std::string& s, size_t at) {
   uint32_t v = 0;
   for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);

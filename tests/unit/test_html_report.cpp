@@ -65,6 +65,42 @@ TEST(HtmlReport, EveryChartHasAnIdAndIsDrawnFromTheResult) {
   EXPECT_NE(bare.find("id=\"no-batch-throughput\""), std::string::npos);
 }
 
+// A sweep or a plan has no run results: the page holds the extras alone, every text escaped.
+TEST(HtmlReport, APageWithoutResultsHoldsTheExtras) {
+  moesim::HtmlExtras e = hostile_extras();
+  e.title = kEvil;
+  e.notes = {"note " + kEvil};
+  e.table_title = "best";
+  e.table = {{"hardware", "cost"}, {kEvil, "1.5"}};
+  e.batch_caption = "caption " + kEvil;
+  const std::string page = moesim::render_html_report({}, e);
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+  EXPECT_NE(page.find("<h1>moesim report: " + kEvilEscaped + "</h1>"), std::string::npos);
+  EXPECT_NE(page.find("note " + kEvilEscaped), std::string::npos);
+  EXPECT_NE(page.find("<table id=\"extras-table\">"), std::string::npos);
+  EXPECT_NE(page.find("<td>" + kEvilEscaped + "</td><td>1.5</td>"), std::string::npos);
+  EXPECT_NE(page.find("caption " + kEvilEscaped), std::string::npos);
+  for (const char* chart : {"batch-throughput", "pareto"})
+    EXPECT_NE(page.find(std::string("data-chart=\"") + chart + "\""), std::string::npos) << chart;
+  EXPECT_EQ(page.find("id=\"summary\""), std::string::npos) << "no run, no run summary";
+  EXPECT_EQ(page.find("Resolved scenario"), std::string::npos);
+  EXPECT_EQ(page.rfind("</html>\n"), page.size() - 8);
+}
+
+// A chart left out says why, in the caller's words when it gives them.
+TEST(HtmlReport, AMissingChartSaysWhy) {
+  moesim::HtmlExtras e;
+  e.batch_missing = "Not drawn: the grid does not vary run.tokens_per_step.";
+  e.pareto_missing = "Not drawn: <none>";
+  const std::string page = moesim::render_html_report({}, e);
+  EXPECT_NE(page.find("id=\"no-batch-throughput\">Not drawn: the grid does not vary run.tokens_per_step.</p>"), std::string::npos);
+  EXPECT_NE(page.find("id=\"no-pareto\">Not drawn: &lt;none&gt;</p>"), std::string::npos);
+  // A run's page points at the commands that draw them.
+  const std::string run = moesim::render_html_report({hostile_result()}, {});
+  EXPECT_NE(run.find("moesim sweep --grid run.tokens_per_step=... --report"), std::string::npos);
+  EXPECT_NE(run.find("moesim plan --report"), std::string::npos);
+}
+
 TEST(HtmlSvg, EscapeAndShorten) {
   EXPECT_EQ(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
   EXPECT_EQ(shorten("abcdef", 6), "abcdef");

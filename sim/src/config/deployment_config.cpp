@@ -3,6 +3,7 @@
 // devices, tp = 1), bf16 everywhere, no overlap, all_to_all "auto" (low_latency at decode, normal at prefill).
 #include "config/deployment_config.hpp"
 
+#include "config/schema.hpp"
 #include "config/yaml_util.hpp"
 
 #include <array>
@@ -12,17 +13,17 @@ namespace moesim::config {
 namespace {
 
 using K = std::string_view;
-constexpr std::array<K, 10> kDeployment = {"phase",  "context_length", "attention", "experts",    "shared_experts",
-                                           "dtypes", "overlap",        "all_to_all", "mtp",       "cost_model"};
-constexpr std::array<K, 2> kAttention = {"dp", "tp"};
-constexpr std::array<K, 2> kExperts = {"ep", "tp"};
-constexpr std::array<K, 1> kShared = {"tp"};
-constexpr std::array<K, 5> kDtypes = {"weights", "activations", "kv_cache", "dispatch", "combine"};
-constexpr std::array<K, 2> kMtp = {"tokens", "acceptance"};
+// The key lists live in schema.hpp, shared with the --set path checker.
+using schema::kDeployment;
+constexpr const auto& kAttention = schema::kDeploymentAttention;
+constexpr const auto& kExperts = schema::kDeploymentExperts;
+constexpr const auto& kShared = schema::kDeploymentShared;
+constexpr const auto& kDtypes = schema::kDeploymentDtypes;
+constexpr const auto& kMtp = schema::kDeploymentMtp;
 constexpr std::array<K, 2> kPhase = {"decode", "prefill"};
 constexpr std::array<K, 3> kDType = {"bf16", "fp8", "int8"};
 constexpr std::array<K, 3> kAllToAll = {"auto", "normal", "low_latency"};
-constexpr std::array<K, 5> kPublished = {"metric", "value", "tolerance", "source", "ratio_of"};
+using schema::kPublished;
 
 using Reader = void (*)(const YAML::Node&, DeploymentSpec&, const std::string&, const std::string&);
 

@@ -3,6 +3,7 @@
 #include "config/hardware_config.hpp"
 
 #include "config/model_config.hpp"
+#include "config/schema.hpp"
 #include "config/yaml_util.hpp"
 #include "moesim/config.hpp"
 
@@ -13,15 +14,13 @@ namespace moesim::config {
 namespace {
 
 using K = std::string_view;
-constexpr std::array<K, 6> kHardware = {"name", "description", "source", "nominal", "calibrated", "price"};
-constexpr std::array<K, 8> kNominal = {"flops_bf16", "flops_fp8", "flops_int8", "memory_bytes",
-                                       "memory_bandwidth", "devices_per_node", "scale_up", "scale_out"};
-constexpr std::array<K, 3> kLink = {"name", "bandwidth", "latency"};
-constexpr std::array<K, 10> kCalibrated = {"gemm",      "grouped_gemm", "attention",          "memory",
-                                           "scale_up",  "scale_out",    "scale_up_low_latency", "all_to_all_latency",
-                                           "step_overhead", "layer_overhead"};
-constexpr std::array<K, 2> kEntry = {"value", "source"};
-constexpr std::array<K, 3> kPrice = {"usd_per_hour", "source", "date"};
+// The key lists live in schema.hpp, shared with the --set path checker.
+using schema::kHardware;
+constexpr const auto& kNominal = schema::kHardwareNominal;
+constexpr const auto& kLink = schema::kHardwareLink;
+constexpr const auto& kCalibrated = schema::kHardwareCalibrated;
+constexpr const auto& kEntry = schema::kHardwareEntry;
+constexpr const auto& kPrice = schema::kHardwarePrice;
 
 YAML::Node required(const YAML::Node& map, const std::string& k, const std::string& file, const std::string& key) {
   const YAML::Node v = map[k];

@@ -47,56 +47,88 @@ std::vector<Segment> parse_path(const std::string& path, const std::string& ov) 
   return segs;
 }
 
-enum class Shape { top, model, cluster, run, router, placement, capacity, workload, setups, setup, leaf, id_list };
+// The schema a path is checked against: every mapping or list a path may pass through, by its generic
+// path ("[]" stands for any list index, "*" for any key). Built from schema.hpp's key lists, the same
+// ones the loaders check, so an override reaches exactly the keys a scenario file may write. A path
+// below a setups[] entry is checked as the top-level section of the same name (setups[1].router ->
+// router). Anything not listed here is a single value.
+enum class Kind { map, list };
+struct Section {
+  std::string_view path;
+  Kind kind;
+  KeyList keys;  // map: its valid keys
+};
 
-KeyList keys_of(Shape s) {
-  switch (s) {
-    case Shape::top: return schema::kTop;
-    case Shape::model: return schema::kInlineModel;
-    case Shape::cluster: return schema::kCluster;
-    case Shape::run: return schema::kRun;
-    case Shape::router: return schema::kRouter;
-    case Shape::placement: return schema::kPlacement;
-    case Shape::capacity: return schema::kCapacity;
-    case Shape::workload: return schema::kWorkload;
-    case Shape::setup: return schema::kSetup;
-    default: return {};
-  }
+const std::vector<Section>& sections() {
+  using namespace schema;
+  static const std::vector<Section> s = {
+      {"", Kind::map, kTop},
+      {"model", Kind::map, kInlineModel},
+      {"cluster", Kind::map, kCluster},
+      {"cluster.hardware", Kind::map, kHardwareInline},
+      {"cluster.hardware.nominal", Kind::map, kHardwareNominal},
+      {"cluster.hardware.nominal.scale_up", Kind::map, kHardwareLink},
+      {"cluster.hardware.nominal.scale_out", Kind::map, kHardwareLink},
+      {"cluster.hardware.calibrated", Kind::map, kHardwareCalibrated},
+      {"cluster.hardware.calibrated.*", Kind::map, kHardwareEntry},
+      {"cluster.hardware.price", Kind::map, kHardwarePrice},
+      {"run", Kind::map, kRun},
+      {"router", Kind::map, kRouter},
+      {"placement", Kind::map, kPlacement},
+      {"placement.device_of_expert", Kind::list, {}},
+      {"placement.phy2log", Kind::list, {}},
+      {"placement.phy2dev", Kind::list, {}},
+      {"placement.weight", Kind::list, {}},
+      {"capacity", Kind::map, kCapacity},
+      {"workload", Kind::map, kWorkload},
+      {"setups", Kind::list, {}},
+      {"setups[]", Kind::map, kSetup},
+      {"deployment", Kind::map, kDeployment},
+      {"deployment.attention", Kind::map, kDeploymentAttention},
+      {"deployment.experts", Kind::map, kDeploymentExperts},
+      {"deployment.shared_experts", Kind::map, kDeploymentShared},
+      {"deployment.dtypes", Kind::map, kDeploymentDtypes},
+      {"deployment.mtp", Kind::map, kDeploymentMtp},
+      {"published", Kind::list, {}},
+      {"published[]", Kind::map, kPublished},
+  };
+  return s;
 }
 
-Shape child_shape(Shape parent, const std::string& key) {
-  if (parent == Shape::placement) return key == "name" ? Shape::leaf : Shape::id_list;
-  if (parent != Shape::top && parent != Shape::setup) return Shape::leaf;
-  if (key == "model") return Shape::model;
-  if (key == "cluster") return Shape::cluster;
-  if (key == "run") return Shape::run;
-  if (key == "router") return Shape::router;
-  if (key == "placement") return Shape::placement;
-  if (key == "capacity") return Shape::capacity;
-  if (key == "workload") return Shape::workload;
-  if (key == "setups") return Shape::setups;
-  return Shape::leaf;
+// The section at a generic path, or null for a single value.
+const Section* section_at(const std::string& generic) {
+  for (const Section& s : sections())
+    if (s.path == generic) return &s;
+  return nullptr;
+}
+
+// The generic path of key `key` below `parent` (a setup's sections are the top-level ones).
+std::string generic_child(const std::string& parent, const std::string& key) {
+  if (parent == "setups[]") return key;
+  const std::string exact = child_key(parent, key);
+  if (section_at(exact) || !section_at(child_key(parent, "*"))) return exact;
+  return child_key(parent, "*");
 }
 
 // Checks the path against the schema; returns it in canonical form.
 std::string check_path(const std::vector<Segment>& segs, const std::string& ov) {
-  Shape shape = Shape::top;
-  std::string canon;
+  std::string generic, canon;
+  const Section* sec = section_at(generic);
   for (const Segment& s : segs) {
     if (s.is_index) {
-      if (shape != Shape::setups && shape != Shape::id_list)
-        throw Error(kLabel, canon, ov, "is not a list; it has no entries to index");
-      shape = shape == Shape::setups ? Shape::setup : Shape::leaf;
+      if (!sec || sec->kind != Kind::list) throw Error(kLabel, canon, ov, "is not a list; it has no entries to index");
+      generic += "[]";
+      sec = section_at(generic);
       canon = index_key(canon, s.index);
       continue;
     }
-    if (shape == Shape::setups || shape == Shape::id_list)
+    if (!sec) throw Error(kLabel, canon, ov, "is a single value; it has no keys");
+    if (sec->kind == Kind::list)
       throw Error(kLabel, child_key(canon, s.key), ov, "expected a list index after '" + canon + "'");
-    if (shape == Shape::leaf) throw Error(kLabel, canon, ov, "is a single value; it has no keys");
-    const KeyList keys = keys_of(shape);
-    if (std::find(keys.begin(), keys.end(), s.key) == keys.end())
-      throw Error(kLabel, child_key(canon, s.key), ov, "unknown key; valid keys: " + join(keys));
-    shape = child_shape(shape, s.key);
+    if (std::find(sec->keys.begin(), sec->keys.end(), s.key) == sec->keys.end())
+      throw Error(kLabel, child_key(canon, s.key), ov, "unknown key; valid keys: " + join(sec->keys));
+    generic = generic_child(generic, s.key);
+    sec = section_at(generic);
     canon = child_key(canon, s.key);
   }
   return canon;
@@ -132,10 +164,10 @@ void assign(YAML::Node node, const Edit& e, size_t i, const std::string& path) {
   if (!child.IsDefined() || child.IsNull()) {
     if (next_is_index) throw Error(kLabel, here, e.ov, "is not in the scenario; there is no list to index");
     node[s.key] = YAML::Node(YAML::NodeType::Map);
-  } else if (here == "model" && child.IsScalar()) {
-    YAML::Node inline_model(YAML::NodeType::Map);  // preset name -> {preset: NAME, ...}
-    inline_model["preset"] = child.Scalar();
-    node[s.key] = inline_model;
+  } else if ((here == "model" || here == "cluster.hardware") && child.IsScalar()) {
+    YAML::Node inline_preset(YAML::NodeType::Map);  // preset name -> {preset: NAME, ...}
+    inline_preset["preset"] = child.Scalar();
+    node[s.key] = inline_preset;
   }
   assign(node[s.key], e, i + 1, here);
 }

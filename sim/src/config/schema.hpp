@@ -44,6 +44,29 @@ inline constexpr std::array<K, 30> kInlineModel = {
     "num_groups",    "topk_group",         "num_shared_experts", "shared_intermediate", "moe_intermediate",
     "scoring",       "norm_topk_prob",     "routed_scaling_factor", "router"};
 
+// deployment: (config/deployment_config.cpp) and its nested mappings.
+inline constexpr std::array<K, 10> kDeployment = {"phase",  "context_length", "attention",  "experts", "shared_experts",
+                                                  "dtypes", "overlap",        "all_to_all", "mtp",     "cost_model"};
+inline constexpr std::array<K, 2> kDeploymentAttention = {"dp", "tp"};
+inline constexpr std::array<K, 2> kDeploymentExperts = {"ep", "tp"};
+inline constexpr std::array<K, 1> kDeploymentShared = {"tp"};
+inline constexpr std::array<K, 5> kDeploymentDtypes = {"weights", "activations", "kv_cache", "dispatch", "combine"};
+inline constexpr std::array<K, 2> kDeploymentMtp = {"tokens", "acceptance"};
+inline constexpr std::array<K, 5> kPublished = {"metric", "value", "tolerance", "source", "ratio_of"};
+
+// A hardware preset file (config/hardware_config.cpp); an inline cluster.hardware mapping may also say
+// `preset` (kHardwareInline) and then overrides the preset key by key.
+inline constexpr std::array<K, 6> kHardware = {"name", "description", "source", "nominal", "calibrated", "price"};
+inline constexpr std::array<K, 7> kHardwareInline = {"preset", "name", "description", "source", "nominal", "calibrated", "price"};
+inline constexpr std::array<K, 8> kHardwareNominal = {"flops_bf16",       "flops_fp8",        "flops_int8", "memory_bytes",
+                                                      "memory_bandwidth", "devices_per_node", "scale_up",   "scale_out"};
+inline constexpr std::array<K, 3> kHardwareLink = {"name", "bandwidth", "latency"};
+inline constexpr std::array<K, 10> kHardwareCalibrated = {"gemm",          "grouped_gemm",  "attention",  "memory",
+                                                          "scale_up",      "scale_out",     "scale_up_low_latency",
+                                                          "all_to_all_latency", "step_overhead", "layer_overhead"};
+inline constexpr std::array<K, 2> kHardwareEntry = {"value", "source"};
+inline constexpr std::array<K, 3> kHardwarePrice = {"usd_per_hour", "source", "date"};
+
 inline constexpr std::array<K, 2> kScoring = {"softmax", "sigmoid"};
 inline constexpr std::array<K, 2> kAttention = {"gqa", "mla"};
 inline constexpr std::array<K, 3> kPopularity = {"uniform", "zipf", "lognormal"};

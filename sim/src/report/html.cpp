@@ -125,7 +125,7 @@ std::string figure(const std::string& svg, const std::string& caption) {
   return "<figure>\n" + svg + "<figcaption class=\"note\">" + escape(caption) + "</figcaption>\n</figure>\n";
 }
 
-std::string charts(const std::vector<SetupRef>& refs, const HtmlExtras& extras) {
+std::string run_charts(const std::vector<SetupRef>& refs) {
   std::string h = "<h2>Load per device</h2>\n" +
                   figure(html::device_load_chart(refs),
                          "Token-expert assignments each device serves per batch, mean over steps and layers. Hover a "
@@ -139,17 +139,46 @@ std::string charts(const std::vector<SetupRef>& refs, const HtmlExtras& extras) 
                            "section (and cluster.hardware) to cost the step.</p>\n"
                          : figure(breakdown, "Mean step split into its parts (means over devices); all-to-all time "
                                              "hidden under compute is not drawn.");
-  const std::string batch = html::batch_chart(extras.batch_series);
-  h += "<h2>Throughput against batch size</h2>\n";
-  h += batch.empty() ? "<p class=\"note\" id=\"no-batch-throughput\">Not drawn: a single run has one batch size. A "
-                       "sweep over run.tokens_per_step provides this series.</p>\n"
-                     : figure(batch, "One line per setup; batch = tokens per step.");
-  const std::string pareto = html::pareto_chart(extras.pareto);
-  h += "<h2>Planner: Pareto frontier</h2>\n";
-  h += pareto.empty() ? "<p class=\"note\" id=\"no-pareto\">Not drawn: no planner candidates (moesim plan provides "
-                        "them).</p>\n"
-                      : figure(pareto, "Each point is one planner candidate, coloured by hardware.");
   return h;
+}
+
+// Throughput against batch size and the Pareto frontier; a note instead of a chart without its series.
+std::string extra_charts(const HtmlExtras& extras) {
+  const std::string batch = html::batch_chart(extras.batch_series);
+  std::string h = "<h2>Throughput against batch size</h2>\n";
+  const std::string no_batch = extras.batch_missing.empty()
+                                   ? "Not drawn: one run has one batch size. moesim sweep --grid run.tokens_per_step=... "
+                                     "--report, or moesim plan --report, draws this chart."
+                                   : extras.batch_missing;
+  h += batch.empty() ? "<p class=\"note\" id=\"no-batch-throughput\">" + escape(no_batch) + "</p>\n"
+                     : figure(batch, extras.batch_caption.empty() ? "One line per setup; batch = tokens per step."
+                                                                  : extras.batch_caption);
+  const std::string pareto = html::pareto_chart(extras.pareto);
+  h += "<h2>Pareto frontier</h2>\n";
+  const std::string no_pareto = extras.pareto_missing.empty()
+                                    ? "Not drawn: one run is one point. moesim plan --report, or moesim sweep --report "
+                                      "over a scenario with a deployment, draws this chart."
+                                    : extras.pareto_missing;
+  h += pareto.empty() ? "<p class=\"note\" id=\"no-pareto\">" + escape(no_pareto) + "</p>\n"
+                      : figure(pareto, extras.pareto_caption.empty() ? "Each point is one candidate, coloured by hardware."
+                                                                     : extras.pareto_caption);
+  return h;
+}
+
+// The page text of a sweep or a plan: notes and an optional table.
+std::string extras_text(const HtmlExtras& extras) {
+  std::string h;
+  for (const auto& n : extras.notes) h += "<p class=\"meta\">" + escape(n) + "</p>\n";
+  if (extras.table.empty()) return h;
+  h += "<h2>" + escape(extras.table_title) + "</h2>\n<div class=\"table-wrap\"><table id=\"extras-table\">\n<thead><tr>";
+  for (const auto& c : extras.table[0]) h += cell(c, "th");
+  h += "</tr></thead>\n<tbody>\n";
+  for (size_t r = 1; r < extras.table.size(); ++r) {
+    h += "<tr>";
+    for (const auto& c : extras.table[r]) h += cell(c);
+    h += "</tr>\n";
+  }
+  return h + "</tbody></table></div>\n";
 }
 
 std::string resolved_scenarios(const std::vector<ScenarioResult>& results) {
@@ -166,12 +195,16 @@ std::string render_html_report(const std::vector<ScenarioResult>& results, const
   const auto refs = flatten(results);
   std::string title = "moesim report";
   if (!results.empty()) title += ": " + results[0].scenario.name + (results.size() > 1 ? " and others" : "");
+  else if (!extras.title.empty()) title += ": " + extras.title;
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
                   "content=\"width=device-width, initial-scale=1\">\n<title>" + escape(title) + "</title>\n<style>" +
                   kStyle + "</style>\n</head>\n<body>\n<h1>" + escape(title) + "</h1>\n";
   for (const auto& r : results) h += scenario_header(r);
-  if (refs.empty()) return h + "<p class=\"note\">No setups.</p>\n</body>\n</html>\n";
-  h += "<h2>Summary</h2>\n" + summary_table(refs) + charts(refs, extras) + resolved_scenarios(results);
+  h += extras_text(extras);
+  if (!results.empty() && refs.empty()) return h + "<p class=\"note\">No setups.</p>\n</body>\n</html>\n";
+  if (!refs.empty()) h += "<h2>Summary</h2>\n" + summary_table(refs) + run_charts(refs);
+  h += extra_charts(extras);
+  if (!results.empty()) h += resolved_scenarios(results);
   return h + "<p class=\"note\">Generated by moesim. Self-contained: nothing is fetched.</p>\n</body>\n</html>\n";
 }
 

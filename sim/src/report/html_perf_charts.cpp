@@ -168,7 +168,7 @@ std::string pareto_chart(const std::vector<ParetoPoint>& points) {
     if (!colour.count(p.hardware)) colour.emplace(p.hardware, colour.size()), items.push_back({p.hardware, category_colour(colour.size() - 1)});
     xmax = std::max(xmax, p.latency_s * 1e3), ymax = std::max(ymax, p.tokens_per_s_per_device);
   }
-  Svg s("chart-pareto", "pareto", kWidth, 470, "Planner candidates: throughput per device against latency");
+  Svg s("chart-pareto", "pareto", kWidth, 470, "Throughput per device against latency");
   const Box b{90, 50, kWidth - 130, 300};
   const auto xt = nice_ticks(0, std::max(1e-9, xmax)), yt = nice_ticks(0, std::max(1e-9, ymax));
   const Scale x{0, xt.back(), b.x, b.right()}, y{0, yt.back(), b.bottom(), b.y};
