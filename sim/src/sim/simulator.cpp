@@ -66,7 +66,7 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
     PlacementInput in{run.experts, run.devices, run.ranks_per_node, setup.router.groups, &setup.placement};
     const auto& place = reg.placements.get(setup.placement.name, spec.file, key + ".placement.name");
     rt.placement.assign(static_cast<size_t>(run.layers), place.factory(in, spec.file, key + ".placement"));
-    rt.dyn = SetupDynamics(setup, run.layers, run.experts, expert_param_bytes(spec),
+    rt.dyn = SetupDynamics(setup, run.layers, run.experts, spec.run.steps, expert_param_bytes(spec),
                            [in, factory = place.factory, file = spec.file, key](const PlacementSpec& ps) {
                              PlacementInput with = in;
                              with.spec = &ps;
@@ -111,12 +111,12 @@ void simulate_cell(Run& run, int64_t step, int layer, ThreadPool& pool) {
       const SetupSpec& setup = spec.setups[s];
       if (replays) assign = replayed;
       else rt.router->route(scores, rt.dyn.bias(layer), assign, pool);
+      if (rt.dyn.records()) rt.dyn.record(layer, assign);  // selections, before capacity drops
       apply_capacity(setup.capacity, run.experts, setup.router.k, assign);
       const BatchLoad load = measure_load(assign, rt.placement[layer], run.ranks_per_node);
       SetupAccumulator& a = run.acc[s];
       const size_t cell = static_cast<size_t>(step) * run.layers + layer;
       a.values[cell] = batch_metrics(load);
-      if (rt.dyn.records()) rt.dyn.record(layer, load.expert_tokens);
       if (rt.cost) a.cost[cell] = rt.cost->moe_layer(load, rt.placement[layer]);
       for (int e = 0; e < run.experts; ++e) a.expert_tokens[layer][e] += load.expert_tokens[e];
       for (int d = 0; d < run.devices; ++d) a.device_assign[layer][d] += load.device_assignments[d];
