@@ -281,5 +281,28 @@ TEST(TraceErrors, ScenarioKeys) {
             s + ": workload.path: cannot tell the trace format from the name; set format (sglang_json, trtllm, csv, npy) (got 'scen.yaml')");
 }
 
+// Keys that act through the router or the synthetic logits do nothing for a replayed trace: errors.
+TEST(TraceErrors, KeysATraceWouldIgnore) {
+  TempDir t;
+  t.write("c.json", R"({"logical_count": [[[1, 2, 3, 4]]]})");
+  const auto load = [&](const std::string& extra) {
+    const std::string s = t.write("scen.yaml", "model: {num_layers: 1, num_experts: 4, top_k: 2, num_groups: 2}\n"
+                                               "workload: {name: trace_counts, path: c.json}\n" + extra);
+    return error_of([&] { load_scenario(s, {}, builtin_registries()); });
+  };
+  const std::string s = (t.dir / "scen.yaml").string();
+  const std::string bypass = "has no effect with workload trace_counts: a trace replays recorded routing decisions and "
+                             "bypasses the router; remove the key";
+  EXPECT_EQ(load("router: {bias_update_speed: 0.001}\n"), s + ": router.bias_update_speed: " + bypass + " (got '0.001')");
+  EXPECT_EQ(load("setups:\n  - name: a\n    router: {name: moge, groups: 2, voted_experts: 1}\n"),
+            s + ": setups[0].router.voted_experts: " + bypass + " (got '1')");
+  EXPECT_EQ(load("setups:\n  - name: a\n    workload: {drift: 0.1}\n"),
+            s + ": setups[0].workload.drift: only the synthetic workload reads it: trace_counts replays the trace as "
+                "recorded; remove the key (got '0.1')");
+  // A synthetic setup beside the trace setup keeps its keys.
+  EXPECT_EQ(load("setups:\n  - name: trace\n  - name: synth\n    workload: {name: synthetic, path: '', drift: 0.1}\n"),
+            "(no error)");
+}
+
 }  // namespace
 }  // namespace moesim

@@ -149,6 +149,7 @@ SetupSpec make_setup(const std::string& name, const SetupFields& fields, const s
   s.placement = make_placement(fields.placement, child_key(prefix, "placement"), ctx);
   s.capacity = make_capacity(fields.capacity, ctx);
   s.workload = make_workload(fields.workload, child_key(prefix, "workload"), ctx);
+  check_trace_setup(s.workload, fields.router, fields.workload, ctx.file);
   return s;
 }
 
