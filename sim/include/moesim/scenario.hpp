@@ -81,6 +81,8 @@ struct RunSpec {
   int64_t tokens_per_step = 4096;  // tokens in one batch (all devices together)
   int tokens_per_sequence = 1;   // consecutive tokens sharing a sequence (1 = decode: one per sequence)
   int layers = 0;                // MoE layers simulated; 0 = all of the model's MoE layers
+  int measure_from = 0;          // steps 0 .. measure_from - 1 are a warm-up: simulated, kept in the per-step
+                                 // series, left out of every aggregate (metrics, loads, throughput)
   uint64_t seed = 1;
   int threads = 1;               // 0 = all hardware threads; never changes results
 };

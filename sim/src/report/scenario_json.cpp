@@ -85,6 +85,7 @@ ordered_json to_json(const ScenarioSpec& s) {
               {"tokens_per_step", s.run.tokens_per_step},
               {"tokens_per_sequence", s.run.tokens_per_sequence},
               {"layers", s.simulated_layers()},
+              {"measure_from", s.run.measure_from},
               {"seed", s.run.seed}};
   ordered_json setups = ordered_json::array();
   for (const auto& st : s.setups) setups.push_back(to_json(st));
