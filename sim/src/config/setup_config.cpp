@@ -1,6 +1,7 @@
 // One setup's router, placement, capacity and workload, from YAML fields to specs.
 #include "config/setup_config.hpp"
 
+#include "config/placement_weights.hpp"
 #include "config/schema.hpp"
 #include "config/trace_config.hpp"
 
@@ -105,6 +106,7 @@ PlacementSpec make_placement(const FieldMap& f, const std::string& key, const Se
   if (p.phy2log.size() != p.phy2dev.size())
     throw Error(c.file, key_of(f, "phy2dev", key), text_of(f, "phy2dev"),
                 "expected " + std::to_string(p.phy2log.size()) + " entries, one device per entry of phy2log");
+  read_placement_weights(f, key, c.model, c.file, p);  // weights_file, weights_from_trace, weights_steps
   return p;
 }
 

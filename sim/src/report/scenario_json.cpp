@@ -55,6 +55,9 @@ ordered_json to_json(const SetupSpec& s) {
   if (!s.placement.phy2dev.empty()) p["phy2dev"] = s.placement.phy2dev;
   if (s.placement.replicas != 0) p["replicas"] = s.placement.replicas;
   if (!s.placement.weight.empty()) p["weight"] = s.placement.weight;
+  if (!s.placement.weights_file.empty()) p["weights_file"] = s.placement.weights_file;  // layer_weight: too long to echo
+  if (!s.placement.weights_from_trace.empty()) p["weights_from_trace"] = s.placement.weights_from_trace;
+  if (!s.placement.weights_steps.empty()) p["weights_steps"] = s.placement.weights_steps;
   if (s.placement.warmup_steps != 0) p["warmup_steps"] = s.placement.warmup_steps;
   if (s.placement.rebalance_every != 0) p["rebalance_every"] = s.placement.rebalance_every;
   j["placement"] = p;

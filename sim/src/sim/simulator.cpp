@@ -35,6 +35,24 @@ int64_t expert_param_bytes(const ScenarioSpec& spec) {
   return static_cast<int64_t>(3.0 * spec.model.hidden * spec.model.moe_intermediate * bytes);
 }
 
+// [layers] the placement of each simulated MoE layer: one for all, or one per layer from the spec's
+// layer_weight (placement.weights_file / weights_from_trace; config checked it covers every MoE layer).
+std::vector<Placement> initial_placements(const PlacementSpec& ps, const PlacementInput& in, const PlacementFactory& factory,
+                                          int layers, const std::string& file, const std::string& key) {
+  if (ps.layer_weight.empty()) return std::vector<Placement>(static_cast<size_t>(layers), factory(in, file, key));
+  MOESIM_CHECK(ps.layer_weight.size() >= static_cast<size_t>(layers), "layer_weight covers fewer layers than simulated");
+  std::vector<Placement> out;
+  for (int l = 0; l < layers; ++l) {
+    PlacementSpec one = ps;
+    one.weight = ps.layer_weight[static_cast<size_t>(l)];
+    one.layer_weight.clear();
+    PlacementInput with = in;
+    with.spec = &one;
+    out.push_back(factory(with, file, key));
+  }
+  return out;
+}
+
 // Raw per-(step, layer) results of one setup, written by exactly one task each.
 struct SetupAccumulator {
   std::vector<MetricValues> values;                  // [steps * layers]
@@ -65,7 +83,7 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
     rt.router = reg.routers.get(setup.router.name, spec.file, key + ".router.name").factory.make(setup.router);
     PlacementInput in{run.experts, run.devices, run.ranks_per_node, setup.router.groups, &setup.placement};
     const auto& place = reg.placements.get(setup.placement.name, spec.file, key + ".placement.name");
-    rt.placement.assign(static_cast<size_t>(run.layers), place.factory(in, spec.file, key + ".placement"));
+    rt.placement = initial_placements(setup.placement, in, place.factory, run.layers, spec.file, key + ".placement");
     rt.dyn = SetupDynamics(setup, run.layers, run.experts, spec.run.steps, expert_param_bytes(spec),
                            [in, factory = place.factory, file = spec.file, key](const PlacementSpec& ps) {
                              PlacementInput with = in;
