@@ -166,9 +166,10 @@ TEST(Rebalance, NoneAfterTheLastStep) {
 
 // The command of the bug report: deepseek-r1-ep32-skew with --steps 10 (its eplb warm-up is 10 steps).
 // The rebalance after step 9 used to be reported as {step: 10} with 49 GB moved; no step runs on it.
+// (The preset now measures from step 10, which a 10-step run must reset.)
 TEST(Rebalance, SkewPresetWithStepsEqualToTheWarmup) {
   LoadOptions opt;
-  opt.overrides = {"run.steps=10", "run.layers=2", "run.tokens_per_step=512"};
+  opt.overrides = {"run.steps=10", "run.layers=2", "run.tokens_per_step=512", "run.measure_from=0"};
   const std::string path = std::string(MOESIM_SOURCE_DIR) + "/configs/scenarios/deepseek-r1-ep32-skew.yaml";
   const ScenarioResult r = simulate(load_scenario(path, opt, builtin_registries()), builtin_registries());
   ASSERT_EQ(r.setups.size(), 2u);
