@@ -33,7 +33,12 @@ TEST_P(ShippedScenario, RunsInTwoStepsAndReportsEverySetup) {
   const YAML::Node yaml = YAML::LoadFile(path.string());
   const size_t setups = yaml["setups"] ? yaml["setups"].size() : 1;
   ASSERT_EQ(results.size(), setups) << path;
-  for (const auto& res : results) {
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& res = results[i];
+    // A trace workload reports only what it reads: no synthetic keys that do not apply to it.
+    const auto& w = j["scenarios"][0]["scenario"]["setups"][i]["workload"];
+    if (w["name"].get<std::string>().rfind("trace_", 0) == 0)
+      EXPECT_EQ(w.size(), 3u) << path << ": " << w.dump() << " (expected name, path, format)";
     if (!res.contains("metrics")) continue;  // a dense model reports throughput only
     const double m = res["metrics"]["device_max_over_mean"]["mean"];
     EXPECT_TRUE(std::isfinite(m) && m >= 1.0) << path << " " << res["name"] << ": " << m;

@@ -153,7 +153,7 @@ void read_placement_weights(const FieldMap& f, const std::string& key, const Mod
     throw Error(file, trace_key, p.weights_from_trace, "give weights_file or weights_from_trace, not both");
   if (p.name != "eplb") throw Error(file, used_key, given, "only the eplb placement reads weights (placement is '" + p.name + "')");
   if (!p.weight.empty()) throw Error(file, used_key, given, "give `weight` (one row for every layer) or a weights file, not both");
-  const std::string path = path_relative_to(file, given);
+  const std::string path = fs::path(path_relative_to(file, given)).lexically_normal().string();
   if (!fs::exists(path)) throw Error(file, used_key, given, "no such file or directory (" + path + ")");
   if (from_file) {
     p.weights_file = path;

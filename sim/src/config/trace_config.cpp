@@ -34,7 +34,7 @@ void check_trace_workload(WorkloadSpec& w, const std::string& path_key, const st
   }
   if (w.path.empty()) throw Error(file, path_key, "", "missing required key: the trace that " + w.name + " replays");
   const std::string given = w.path;
-  w.path = path_relative_to(file, given);
+  w.path = fs::path(path_relative_to(file, given)).lexically_normal().string();
   if (!fs::exists(w.path)) throw Error(file, path_key, given, "no such file or directory (" + w.path + ")");
   if (w.format.empty()) w.format = infer_format(w.path);
   if (w.format.empty())

@@ -63,6 +63,10 @@ ordered_json to_json(const SetupSpec& s) {
   j["placement"] = p;
   j["capacity"] = {{"factor", s.capacity.factor}};
   const WorkloadSpec& w = s.workload;
+  if (!w.path.empty()) {  // trace replay: only the resolved trace and its format (the synthetic keys do not apply)
+    j["workload"] = {{"name", w.name}, {"path", w.path}, {"format", w.format}};
+    return j;
+  }
   j["workload"] = {{"name", w.name},
                    {"popularity", to_string(w.popularity)},
                    {"zipf_exponent", w.zipf_exponent},
@@ -72,8 +76,6 @@ ordered_json to_json(const SetupSpec& s) {
                    {"sequence_correlation", w.sequence_correlation},
                    {"logit_scale", w.logit_scale}};
   if (w.drift != 0) j["workload"]["drift"] = w.drift;
-  if (!w.path.empty()) j["workload"]["path"] = w.path;  // trace replay: the resolved trace and its format
-  if (!w.format.empty()) j["workload"]["format"] = w.format;
   return j;
 }
 
