@@ -6,7 +6,8 @@
 #include "commands.hpp"
 #include "moesim/error.hpp"
 
-// The EPLB core is private to the library (sim/src); the CLI is its second caller.
+// The EPLB core and the W.json reader are private to the library (sim/src); the CLI is their second caller.
+#include "config/placement_weights.hpp"
 #include "placement/eplb.hpp"
 
 #include <CLI/CLI.hpp>
@@ -20,60 +21,6 @@ namespace moesim::cli {
 namespace {
 
 using nlohmann::json;
-
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "", "", "cannot open the weights file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Text of a JSON value for an error message, cut short when long.
-std::string shown(const json& v) {
-  std::string s = v.dump();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
-
-json parse_json(const std::string& text, const std::string& path) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    std::string msg = e.what();
-    const auto at = msg.find("] ");
-    throw Error(path, "byte " + std::to_string(e.byte), "", "not valid JSON: " + msg.substr(at == std::string::npos ? 0 : at + 2));
-  } catch (const json::exception& e) {
-    std::string msg = e.what();
-    const auto at = msg.find("] ");
-    throw Error(path, "", "", "not valid JSON: " + msg.substr(at == std::string::npos ? 0 : at + 2));
-  }
-}
-
-// W.json: {"weight": [[...], ...]}, layers x logical experts. Values are checked (finite, >= 0, rows of
-// equal length) by the EPLB core with the same file and key names.
-eplb::WeightMatrix read_weights(const std::string& path) {
-  const json doc = parse_json(read_whole_file(path), path);
-  if (!doc.is_object())
-    throw Error(path, "weight", shown(doc), "expected an object {\"weight\": [[...], ...]}, layers x logical experts");
-  const auto it = doc.find("weight");
-  if (it == doc.end()) throw Error(path, "weight", "", "missing: expected a list of layers, each a list of expert loads");
-  if (!it->is_array() || it->empty())
-    throw Error(path, "weight", shown(*it), "expected a non-empty list of layers, each a list of expert loads");
-  eplb::WeightMatrix w;
-  for (size_t l = 0; l < it->size(); ++l) {
-    const json& row = (*it)[l];
-    const std::string key = "weight[" + std::to_string(l) + "]";
-    if (!row.is_array()) throw Error(path, key, shown(row), "expected a list of expert loads");
-    std::vector<double> loads;
-    for (size_t e = 0; e < row.size(); ++e) {
-      if (!row[e].is_number())
-        throw Error(path, key + "[" + std::to_string(e) + "]", shown(row[e]), "expected a non-negative number");
-      loads.push_back(row[e].get<double>());
-    }
-    w.push_back(std::move(loads));
-  }
-  return w;
-}
 
 // One key per line, each value on one line: readable, and any JSON reader takes it.
 std::string to_text(const eplb::Rebalance& r) {
@@ -103,7 +50,9 @@ CLI::App* add_place_command(CLI::App& app, PlaceOptions& opt) {
 }
 
 int cmd_place(const PlaceOptions& opt) {
-  const eplb::WeightMatrix weight = read_weights(opt.weights);
+  // W.json: {"weight": [[...], ...]}, layers x logical experts. The EPLB core checks the values (finite,
+  // >= 0, rows of equal length) with the same file and key names.
+  const eplb::WeightMatrix weight = config::read_weight_matrix(opt.weights);
   const eplb::Keys keys{"", opt.weights, "weight", "--replicas", "--groups", "--nodes", "--devices"};
   const std::string text = to_text(eplb::rebalance_experts(weight, opt.replicas, opt.groups, opt.nodes, opt.devices, keys));
   if (opt.output.empty())

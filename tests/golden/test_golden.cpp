@@ -6,6 +6,7 @@
 // The derivation of each expected value is written beside it in the .expect file.
 #include "moesim/config.hpp"
 #include "moesim/simulator.hpp"
+#include "support/param_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -75,11 +76,7 @@ int metric_index(const std::string& name) {
 }
 
 std::vector<fs::path> golden_files() {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(fs::path(MOESIM_SOURCE_DIR) / "tests" / "golden"))
-    if (entry.path().extension() == ".expect") files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  return files;
+  return moesim::testing::files_with_extension(fs::path(MOESIM_SOURCE_DIR) / "tests" / "golden", ".expect");
 }
 
 class Golden : public ::testing::TestWithParam<fs::path> {};
@@ -102,12 +99,6 @@ TEST_P(Golden, FiguresWithinTolerance) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, Golden, ::testing::ValuesIn(golden_files()),
-                         [](const ::testing::TestParamInfo<fs::path>& info) {
-                           std::string n = info.param.stem().string();
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Scenarios, Golden, ::testing::ValuesIn(golden_files()), moesim::testing::stem_test_name);
 
 }  // namespace

@@ -99,19 +99,36 @@ SetupSpec dynamic_setup(double gamma, int warmup, int every) {
   return s;
 }
 
+// One token per selection, one slot each: expert e selected loads[e] times. dropped[e] of expert e's
+// selections are marked dropped by capacity (they still count as selections).
+Assignments selections(const std::vector<int>& loads, const std::vector<int>& dropped = {}) {
+  Assignments a;
+  int total = 0;
+  for (int n : loads) total += n;
+  a.resize(total, 1);
+  a.dropped.assign(static_cast<size_t>(total), 0);
+  size_t t = 0;
+  for (size_t e = 0; e < loads.size(); ++e)
+    for (int i = 0; i < loads[e]; ++i, ++t) {
+      a.expert[t] = static_cast<int32_t>(e);
+      a.dropped[t] = i < (dropped.empty() ? 0 : dropped[e]);
+    }
+  return a;
+}
+
 // warmup 2, every 3: rebalances after steps 1, 4 and 7 (0-based), i.e. first used at steps 2, 5, 8,
 // from windows of 2, 3 and 3 steps. The fake placement flips every time: 4 moved copies x 10 bytes each.
 // The weight it sees is the window's mean load: loads [4, 2, 1, 1] every step -> exactly [4, 2, 1, 1].
 TEST(Rebalance, ScheduleWindowAndBytes) {
   int calls = 0;
   std::vector<double> last_weight;
-  SetupDynamics d(dynamic_setup(0, 2, 3), 1, 4, 10, [&](const PlacementSpec& ps) {
+  SetupDynamics d(dynamic_setup(0, 2, 3), 1, 4, 9, 10, [&](const PlacementSpec& ps) {
     last_weight = ps.weight;
     return shifted(++calls);
   });
   std::vector<Placement> placement{shifted(0)};
   for (int64_t step = 0; step < 9; ++step) {
-    d.record(0, {4, 2, 1, 1});
+    d.record(0, selections({4, 2, 1, 1}));
     d.end_of_step(step, placement);
   }
   ASSERT_EQ(d.rebalances().size(), 3u);
@@ -125,14 +142,51 @@ TEST(Rebalance, ScheduleWindowAndBytes) {
   EXPECT_EQ(last_weight, (std::vector<double>{4, 2, 1, 1}));
 }
 
+// The same schedule in an 8-step run: the rebalance after step 7 would first be used at step 8, which
+// does not exist, so it is neither computed nor counted: 2 rebalances, 2 x 40 bytes.
+TEST(Rebalance, NoneAfterTheLastStep) {
+  int calls = 0;
+  SetupDynamics d(dynamic_setup(0, 2, 3), 1, 4, 8, 10, [&](const PlacementSpec&) { return shifted(++calls); });
+  std::vector<Placement> placement{shifted(0)};
+  for (int64_t step = 0; step < 8; ++step) {
+    d.record(0, selections({4, 2, 1, 1}));
+    d.end_of_step(step, placement);
+  }
+  ASSERT_EQ(d.rebalances().size(), 2u);
+  EXPECT_EQ(d.rebalances()[1].step, 5);
+  EXPECT_EQ(calls, 2);
+  // A warm-up as long as the run: no rebalance at all (it would follow the last step).
+  SetupDynamics w(dynamic_setup(0, 3, 0), 1, 4, 3, 10, [&](const PlacementSpec&) { return shifted(++calls); });
+  for (int64_t step = 0; step < 3; ++step) {
+    w.record(0, selections({4, 2, 1, 1}));
+    w.end_of_step(step, placement);
+  }
+  EXPECT_TRUE(w.rebalances().empty());
+}
+
+// The command of the bug report: deepseek-r1-ep32-skew with --steps 10 (its eplb warm-up is 10 steps).
+// The rebalance after step 9 used to be reported as {step: 10} with 49 GB moved; no step runs on it.
+// (The preset now measures from step 10, which a 10-step run must reset.)
+TEST(Rebalance, SkewPresetWithStepsEqualToTheWarmup) {
+  LoadOptions opt;
+  opt.overrides = {"run.steps=10", "run.layers=2", "run.tokens_per_step=512", "run.measure_from=0"};
+  const std::string path = std::string(MOESIM_SOURCE_DIR) + "/configs/scenarios/deepseek-r1-ep32-skew.yaml";
+  const ScenarioResult r = simulate(load_scenario(path, opt, builtin_registries()), builtin_registries());
+  ASSERT_EQ(r.setups.size(), 2u);
+  EXPECT_TRUE(r.setups[1].rebalances.empty());
+  EXPECT_EQ(r.setups[1].migration_bytes, 0);
+}
+
 // Loads [5, 3, 2, 2]: mean 3. Expert 0 above -> -gamma; expert 1 equal -> unchanged; 2 and 3 below -> +gamma.
-// A second step with the same loads doubles the moves.
+// A second step with the same loads doubles the moves. Expert 0 has 3 of its 5 selections dropped by
+// capacity: the load is still 5 (selections, as DeepSeek counts them); kept loads [2, 3, 2, 2] (mean 2.25)
+// would have moved expert 0 up and expert 1 down instead.
 TEST(BiasUpdate, SignOfLoadMinusMean) {
-  SetupDynamics d(dynamic_setup(0.25, 0, 0), 1, 4, 0, nullptr);
+  SetupDynamics d(dynamic_setup(0.25, 0, 0), 1, 4, 2, 0, nullptr);
   std::vector<Placement> placement{shifted(0)};
   ASSERT_TRUE(d.bias(0).empty() == false);
   for (int64_t step = 0; step < 2; ++step) {
-    d.record(0, {5, 3, 2, 2});
+    d.record(0, selections({5, 3, 2, 2}, {3, 0, 0, 0}));
     d.end_of_step(step, placement);
   }
   const auto b = d.bias(0);
@@ -141,7 +195,7 @@ TEST(BiasUpdate, SignOfLoadMinusMean) {
   EXPECT_FLOAT_EQ(b[2], 0.5f);
   EXPECT_FLOAT_EQ(b[3], 0.5f);
   // gamma 0: no bias at all (routers get an empty span, so results are those without the option).
-  SetupDynamics off(dynamic_setup(0, 0, 0), 1, 4, 0, nullptr);
+  SetupDynamics off(dynamic_setup(0, 0, 0), 1, 4, 2, 0, nullptr);
   EXPECT_TRUE(off.bias(0).empty());
   EXPECT_FALSE(off.records());
 }

@@ -81,6 +81,38 @@ TEST(TraceCounts, LoadsPerExpertEqualTheTrace) {
   EXPECT_EQ(r.setups[0].device_assignments_mean, (std::vector<double>{2.5, 2.0}));
 }
 
+// run.measure_from 1: step 0 is a warm-up, simulated but left out of every aggregate. The trace's loads
+// are exact, so each aggregate must be step 1's alone: layer 0 [0, 0, 4, 0], layer 1 [2, 2, 0, 0]; device
+// loads (experts 0-1 on device 0) layer 0 [0, 4], layer 1 [4, 0], mean over the 2 layers [2, 2]; requested
+// = 4 + 4 = 8 assignments. The per-step series keeps both steps: step 0's layer-0 device max/mean is
+// 4 / 3 (loads [4, 2]), layer 1's 1 ([2, 2]): mean 7/6; step 1's 4 / 2 = 2 on both layers.
+TEST(TraceCounts, MeasureFromLeavesTheWarmupOut) {
+  TempDir t;
+  t.write("c.json", kCountsJson);
+  const std::string path = t.write("scen.yaml", "model: {num_layers: 2, num_experts: 4, top_k: 2}\n"
+                                                "cluster: {devices: 2, devices_per_node: 2}\n"
+                                                "run: {steps: 2, tokens_per_step: 2, measure_from: 1}\n"
+                                                "workload: {name: trace_counts, path: c.json}\n");
+  const auto r = run_scenario(path);
+  const SetupResult& s = r.setups[0];
+  EXPECT_EQ(s.expert_tokens_mean[0], (std::vector<double>{0, 0, 4, 0}));
+  EXPECT_EQ(s.expert_tokens_mean[1], (std::vector<double>{2, 2, 0, 0}));
+  EXPECT_EQ(s.device_assignments_mean, (std::vector<double>{2, 2}));
+  EXPECT_EQ(s.requested, 8);
+  const int m = static_cast<int>(Metric::device_max_over_mean);
+  EXPECT_DOUBLE_EQ(s.overall[m].mean, 2.0);
+  EXPECT_DOUBLE_EQ(s.overall[m].max, 2.0);
+  ASSERT_EQ(s.per_step.size(), 2u);
+  EXPECT_DOUBLE_EQ(s.per_step[0][m], 7.0 / 6.0);
+  EXPECT_DOUBLE_EQ(s.per_step[1][m], 2.0);
+  // measure_from must leave a step to measure.
+  const std::string bad = t.write("bad.yaml", "model: {num_layers: 2, num_experts: 4, top_k: 2}\n"
+                                              "run: {steps: 2, measure_from: 2}\n");
+  EXPECT_EQ(error_of([&] { load_scenario(bad, {}, builtin_registries()); }),
+            bad + ": run.measure_from: leaves no step to measure: run.steps is 2 (after --steps / --set); lower it, "
+                  "e.g. --set run.measure_from=0 (got '2')");
+}
+
 TEST(TraceCounts, TrtllmSumsRankFiles) {
   TempDir t;
   t.write("stat/meta_info.json", R"({"num_experts": 4, "num_experts_per_token": 2})");

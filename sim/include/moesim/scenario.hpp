@@ -39,6 +39,12 @@ struct PlacementSpec {
   std::vector<int> phy2dev;           // explicit with replicas: device per physical slot
   int replicas = 0;                   // eplb: physical slots in total; 0 = one per logical expert
   std::vector<double> weight;         // eplb: estimated load per logical expert [num_experts]; empty = uniform
+  // eplb: estimated load per MoE layer [moe layers][num_experts], one placement per layer; empty = `weight`
+  // for every layer. config fills it from weights_file (W.json) or weights_from_trace (a counts trace's
+  // hits summed over weights_steps [first, end), all steps when empty); both paths resolved.
+  std::vector<std::vector<double>> layer_weight;
+  std::string weights_file, weights_from_trace;
+  std::vector<int> weights_steps;
   int warmup_steps = 0;     // eplb in a simulation: steps measured before the first rebalance; 0 = none
   int rebalance_every = 0;  // eplb in a simulation: steps between later rebalances; 0 = never
   bool dynamic() const { return warmup_steps > 0 || rebalance_every > 0; }
@@ -81,6 +87,8 @@ struct RunSpec {
   int64_t tokens_per_step = 4096;  // tokens in one batch (all devices together)
   int tokens_per_sequence = 1;   // consecutive tokens sharing a sequence (1 = decode: one per sequence)
   int layers = 0;                // MoE layers simulated; 0 = all of the model's MoE layers
+  int measure_from = 0;          // steps 0 .. measure_from - 1 are a warm-up: simulated, kept in the per-step
+                                 // series, left out of every aggregate (metrics, loads, throughput)
   uint64_t seed = 1;
   int threads = 1;               // 0 = all hardware threads; never changes results
 };

@@ -4,7 +4,7 @@
 //   name, description            strings
 //   model                        preset name, or a mapping of model keys (optionally `preset: NAME` + overrides)
 //   cluster {devices, devices_per_node, hardware}
-//   run {steps, tokens_per_step, tokens_per_sequence, layers, seed, threads}
+//   run {steps, tokens_per_step, tokens_per_sequence, layers, seed, threads, measure_from}
 //   router, placement, capacity, workload   defaults applied to every setup
 //   deployment {...}            throughput model (config/deployment_config.cpp); published [...] validation figures
 //   setups: [{name, router, placement, capacity, workload}, ...]   each overrides the defaults key by key;
@@ -51,7 +51,12 @@ RunSpec read_run(const YAML::Node& n, const std::string& file, const ModelSpec& 
     else if (k == "layers") r.layers = read_int(v, IntKind::non_negative, file, fld.key);
     else if (k == "seed") r.seed = read_u64(v, file, fld.key);
     else if (k == "threads") r.threads = read_int(v, IntKind::non_negative, file, fld.key);
+    else if (k == "measure_from") r.measure_from = read_int(v, IntKind::non_negative, file, fld.key);
   }
+  if (r.measure_from >= r.steps)
+    throw Error(file, f.at("measure_from").key, std::to_string(r.measure_from),
+                "leaves no step to measure: run.steps is " + std::to_string(r.steps) +
+                    " (after --steps / --set); lower it, e.g. --set run.measure_from=0");
   if (r.layers > model.moe_layers())
     throw Error(file, f.at("layers").key, std::to_string(r.layers),
                 "exceeds the model's " + std::to_string(model.moe_layers()) + " MoE layers");

@@ -14,13 +14,14 @@ inline constexpr std::array<K, 12> kTop = {"name",   "description", "model",    
                                            "deployment", "published"};
 inline constexpr std::array<K, 5> kSetup = {"name", "router", "placement", "capacity", "workload"};
 inline constexpr std::array<K, 3> kCluster = {"devices", "devices_per_node", "hardware"};
-inline constexpr std::array<K, 6> kRun = {"steps", "tokens_per_step", "tokens_per_sequence",
-                                          "layers", "seed", "threads"};
+inline constexpr std::array<K, 7> kRun = {"steps", "tokens_per_step", "tokens_per_sequence",
+                                          "layers", "seed", "threads", "measure_from"};
 inline constexpr std::array<K, 10> kRouter = {"name",    "k",         "groups",  "topk_group",
                                               "scoring", "normalize", "scaling", "capacity_factor",
                                               "bias_update_speed", "voted_experts"};
-inline constexpr std::array<K, 8> kPlacement = {"name",    "device_of_expert", "phy2log",      "phy2dev",
-                                                "replicas", "weight",          "warmup_steps", "rebalance_every"};
+inline constexpr std::array<K, 11> kPlacement = {"name",    "device_of_expert", "phy2log",      "phy2dev",
+                                                 "replicas", "weight",          "warmup_steps", "rebalance_every",
+                                                 "weights_file", "weights_from_trace", "weights_steps"};
 inline constexpr std::array<K, 1> kCapacity = {"factor"};
 inline constexpr std::array<K, 11> kWorkload = {"name",           "popularity",  "zipf_exponent",
                                                 "lognormal_sigma", "shuffle_layers", "layer_sigma",

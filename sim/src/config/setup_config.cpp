@@ -1,6 +1,7 @@
 // One setup's router, placement, capacity and workload, from YAML fields to specs.
 #include "config/setup_config.hpp"
 
+#include "config/placement_weights.hpp"
 #include "config/schema.hpp"
 #include "config/trace_config.hpp"
 
@@ -105,6 +106,7 @@ PlacementSpec make_placement(const FieldMap& f, const std::string& key, const Se
   if (p.phy2log.size() != p.phy2dev.size())
     throw Error(c.file, key_of(f, "phy2dev", key), text_of(f, "phy2dev"),
                 "expected " + std::to_string(p.phy2log.size()) + " entries, one device per entry of phy2log");
+  read_placement_weights(f, key, c.model, c.file, p);  // weights_file, weights_from_trace, weights_steps
   return p;
 }
 
@@ -149,6 +151,7 @@ SetupSpec make_setup(const std::string& name, const SetupFields& fields, const s
   s.placement = make_placement(fields.placement, child_key(prefix, "placement"), ctx);
   s.capacity = make_capacity(fields.capacity, ctx);
   s.workload = make_workload(fields.workload, child_key(prefix, "workload"), ctx);
+  check_trace_setup(s.workload, fields.router, fields.workload, ctx.file);
   return s;
 }
 

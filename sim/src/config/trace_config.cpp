@@ -34,7 +34,7 @@ void check_trace_workload(WorkloadSpec& w, const std::string& path_key, const st
   }
   if (w.path.empty()) throw Error(file, path_key, "", "missing required key: the trace that " + w.name + " replays");
   const std::string given = w.path;
-  w.path = path_relative_to(file, given);
+  w.path = fs::path(path_relative_to(file, given)).lexically_normal().string();
   if (!fs::exists(w.path)) throw Error(file, path_key, given, "no such file or directory (" + w.path + ")");
   if (w.format.empty()) w.format = infer_format(w.path);
   if (w.format.empty())
@@ -44,6 +44,20 @@ void check_trace_workload(WorkloadSpec& w, const std::string& path_key, const st
     throw Error(file, format_key, w.format, "trace_counts replays expert counts: format sglang_json or trtllm");
   if (tokens && counts_format)
     throw Error(file, format_key, w.format, "trace_tokens replays per-token expert ids: format csv or npy");
+}
+
+void check_trace_setup(const WorkloadSpec& w, const FieldMap& router, const FieldMap& workload,
+                       const std::string& file) {
+  if (w.name != "trace_counts" && w.name != "trace_tokens") return;
+  for (const char* k : {"bias_update_speed", "voted_experts"})
+    if (auto it = router.find(k); it != router.end())
+      throw Error(file, it->second.key, node_text(it->second.node),
+                  "has no effect with workload " + w.name +
+                      ": a trace replays recorded routing decisions and bypasses the router; remove the key");
+  for (const auto& [k, fld] : workload)
+    if (k != "name" && k != "path" && k != "format")
+      throw Error(file, fld.key, node_text(fld.node),
+                  "only the synthetic workload reads it: " + w.name + " replays the trace as recorded; remove the key");
 }
 
 }  // namespace moesim::config

@@ -132,6 +132,7 @@ ScenarioSpec candidate_spec(const PlanRequest& req, const HardwareSpec& hw, cons
   }
   s.run.tokens_per_step = c.tokens_per_step;
   s.run.steps = req.sample_steps;
+  s.run.measure_from = 0;  // the samples are few and every one is measured (a warm-up is the scenario run's, not a sample's)
   s.run.layers = req.sample_layers;
   return s;
 }

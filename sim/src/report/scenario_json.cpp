@@ -55,11 +55,18 @@ ordered_json to_json(const SetupSpec& s) {
   if (!s.placement.phy2dev.empty()) p["phy2dev"] = s.placement.phy2dev;
   if (s.placement.replicas != 0) p["replicas"] = s.placement.replicas;
   if (!s.placement.weight.empty()) p["weight"] = s.placement.weight;
+  if (!s.placement.weights_file.empty()) p["weights_file"] = s.placement.weights_file;  // layer_weight: too long to echo
+  if (!s.placement.weights_from_trace.empty()) p["weights_from_trace"] = s.placement.weights_from_trace;
+  if (!s.placement.weights_steps.empty()) p["weights_steps"] = s.placement.weights_steps;
   if (s.placement.warmup_steps != 0) p["warmup_steps"] = s.placement.warmup_steps;
   if (s.placement.rebalance_every != 0) p["rebalance_every"] = s.placement.rebalance_every;
   j["placement"] = p;
   j["capacity"] = {{"factor", s.capacity.factor}};
   const WorkloadSpec& w = s.workload;
+  if (!w.path.empty()) {  // trace replay: only the resolved trace and its format (the synthetic keys do not apply)
+    j["workload"] = {{"name", w.name}, {"path", w.path}, {"format", w.format}};
+    return j;
+  }
   j["workload"] = {{"name", w.name},
                    {"popularity", to_string(w.popularity)},
                    {"zipf_exponent", w.zipf_exponent},
@@ -69,8 +76,6 @@ ordered_json to_json(const SetupSpec& s) {
                    {"sequence_correlation", w.sequence_correlation},
                    {"logit_scale", w.logit_scale}};
   if (w.drift != 0) j["workload"]["drift"] = w.drift;
-  if (!w.path.empty()) j["workload"]["path"] = w.path;  // trace replay: the resolved trace and its format
-  if (!w.format.empty()) j["workload"]["format"] = w.format;
   return j;
 }
 
@@ -85,6 +90,7 @@ ordered_json to_json(const ScenarioSpec& s) {
               {"tokens_per_step", s.run.tokens_per_step},
               {"tokens_per_sequence", s.run.tokens_per_sequence},
               {"layers", s.simulated_layers()},
+              {"measure_from", s.run.measure_from},
               {"seed", s.run.seed}};
   ordered_json setups = ordered_json::array();
   for (const auto& st : s.setups) setups.push_back(to_json(st));

@@ -33,7 +33,9 @@ void write_header(const ScenarioResult& r, std::ostream& os) {
   os << ", " << s.simulated_layers() << " MoE layers simulated\n";
   os << "cluster   " << s.cluster.devices << " devices, " << s.cluster.devices_per_node << " per node ("
      << s.cluster.nodes() << (s.cluster.nodes() == 1 ? " node" : " nodes") << ")\n";
-  os << "run       " << s.run.steps << " steps x " << s.run.tokens_per_step << " tokens, seed " << s.run.seed << "\n";
+  os << "run       " << s.run.steps << " steps x " << s.run.tokens_per_step << " tokens, seed " << s.run.seed;
+  if (s.run.measure_from > 0) os << "; figures over steps " << s.run.measure_from << ".." << s.run.steps - 1;
+  os << "\n";
 }
 
 std::string describe(const SetupSpec& s) {

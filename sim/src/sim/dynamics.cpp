@@ -7,10 +7,12 @@
 
 namespace moesim {
 
-SetupDynamics::SetupDynamics(const SetupSpec& setup, int layers, int experts, int64_t expert_bytes, Replace replace)
+SetupDynamics::SetupDynamics(const SetupSpec& setup, int layers, int experts, int64_t run_steps, int64_t expert_bytes,
+                             Replace replace)
     : gamma_(static_cast<float>(setup.router.bias_update_speed)),
       warmup_(setup.placement.warmup_steps),
       every_(setup.placement.rebalance_every),
+      run_steps_(run_steps),
       expert_bytes_(expert_bytes),
       spec_(setup.placement),
       replace_(std::move(replace)) {
@@ -20,8 +22,14 @@ SetupDynamics::SetupDynamics(const SetupSpec& setup, int layers, int experts, in
   if (spec_.dynamic()) window_.assign(rows, std::vector<int64_t>(static_cast<size_t>(experts), 0));
 }
 
-void SetupDynamics::record(int layer, const std::vector<int64_t>& expert_tokens) {
-  step_tokens_[static_cast<size_t>(layer)] = expert_tokens;
+void SetupDynamics::record(int layer, const Assignments& routed) {
+  std::vector<int64_t>& load = step_tokens_[static_cast<size_t>(layer)];
+  std::fill(load.begin(), load.end(), 0);
+  for (const int32_t e : routed.expert) {
+    if (e < 0) continue;  // an empty slot
+    MOESIM_CHECK(static_cast<size_t>(e) < load.size(), "record: expert id out of range");
+    ++load[static_cast<size_t>(e)];
+  }
 }
 
 // DeepSeek-V3 eq. 16: per layer, b_e -= gamma when expert e's load this step is above the layer's mean
@@ -40,9 +48,10 @@ void SetupDynamics::update_bias() {
 }
 
 // The first rebalance follows step warmup - 1; later ones every `every` steps after it. With no
-// warm-up the first comes after `every` steps.
+// warm-up the first comes after `every` steps. None follows the last step.
 bool SetupDynamics::rebalance_due(int64_t step) const {
   const int64_t done = step + 1;  // steps completed
+  if (done >= run_steps_) return false;
   if (warmup_ > 0 && done == warmup_) return true;
   return every_ > 0 && done > warmup_ && (done - warmup_) % every_ == 0;
 }

@@ -35,6 +35,24 @@ int64_t expert_param_bytes(const ScenarioSpec& spec) {
   return static_cast<int64_t>(3.0 * spec.model.hidden * spec.model.moe_intermediate * bytes);
 }
 
+// [layers] the placement of each simulated MoE layer: one for all, or one per layer from the spec's
+// layer_weight (placement.weights_file / weights_from_trace; config checked it covers every MoE layer).
+std::vector<Placement> initial_placements(const PlacementSpec& ps, const PlacementInput& in, const PlacementFactory& factory,
+                                          int layers, const std::string& file, const std::string& key) {
+  if (ps.layer_weight.empty()) return std::vector<Placement>(static_cast<size_t>(layers), factory(in, file, key));
+  MOESIM_CHECK(ps.layer_weight.size() >= static_cast<size_t>(layers), "layer_weight covers fewer layers than simulated");
+  std::vector<Placement> out;
+  for (int l = 0; l < layers; ++l) {
+    PlacementSpec one = ps;
+    one.weight = ps.layer_weight[static_cast<size_t>(l)];
+    one.layer_weight.clear();
+    PlacementInput with = in;
+    with.spec = &one;
+    out.push_back(factory(with, file, key));
+  }
+  return out;
+}
+
 // Raw per-(step, layer) results of one setup, written by exactly one task each.
 struct SetupAccumulator {
   std::vector<MetricValues> values;                  // [steps * layers]
@@ -65,8 +83,8 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
     rt.router = reg.routers.get(setup.router.name, spec.file, key + ".router.name").factory.make(setup.router);
     PlacementInput in{run.experts, run.devices, run.ranks_per_node, setup.router.groups, &setup.placement};
     const auto& place = reg.placements.get(setup.placement.name, spec.file, key + ".placement.name");
-    rt.placement.assign(static_cast<size_t>(run.layers), place.factory(in, spec.file, key + ".placement"));
-    rt.dyn = SetupDynamics(setup, run.layers, run.experts, expert_param_bytes(spec),
+    rt.placement = initial_placements(setup.placement, in, place.factory, run.layers, spec.file, key + ".placement");
+    rt.dyn = SetupDynamics(setup, run.layers, run.experts, spec.run.steps, expert_param_bytes(spec),
                            [in, factory = place.factory, file = spec.file, key](const PlacementSpec& ps) {
                              PlacementInput with = in;
                              with.spec = &ps;
@@ -111,13 +129,14 @@ void simulate_cell(Run& run, int64_t step, int layer, ThreadPool& pool) {
       const SetupSpec& setup = spec.setups[s];
       if (replays) assign = replayed;
       else rt.router->route(scores, rt.dyn.bias(layer), assign, pool);
+      if (rt.dyn.records()) rt.dyn.record(layer, assign);  // selections, before capacity drops
       apply_capacity(setup.capacity, run.experts, setup.router.k, assign);
       const BatchLoad load = measure_load(assign, rt.placement[layer], run.ranks_per_node);
       SetupAccumulator& a = run.acc[s];
       const size_t cell = static_cast<size_t>(step) * run.layers + layer;
       a.values[cell] = batch_metrics(load);
-      if (rt.dyn.records()) rt.dyn.record(layer, load.expert_tokens);
       if (rt.cost) a.cost[cell] = rt.cost->moe_layer(load, rt.placement[layer]);
+      if (step < spec.run.measure_from) continue;  // a warm-up step: in the per-step series only
       for (int e = 0; e < run.experts; ++e) a.expert_tokens[layer][e] += load.expert_tokens[e];
       for (int d = 0; d < run.devices; ++d) a.device_assign[layer][d] += load.device_assignments[d];
       a.requested[layer] += load.requested;
@@ -136,20 +155,23 @@ std::array<Distribution, kNumMetrics> summarize_metrics(const std::vector<const 
   return out;
 }
 
+// Every aggregate covers the measured steps, run.measure_from .. run.steps - 1; the per-step series and
+// the rebalances cover every step.
 SetupResult finish_setup(const Run& run, size_t s) {
   const SetupAccumulator& a = run.acc[s];
-  const int steps = run.spec.run.steps;
+  const int steps = run.spec.run.steps, from = run.spec.run.measure_from, measured = steps - from;
+  const auto first_cell = static_cast<size_t>(from) * run.layers;
   SetupResult r;
   r.spec = run.spec.setups[s];
   std::vector<const MetricValues*> all;
-  for (const auto& v : a.values) all.push_back(&v);
+  for (size_t c = first_cell; c < a.values.size(); ++c) all.push_back(&a.values[c]);
   r.overall = summarize_metrics(all);
   for (int l = 0; l < run.layers; ++l) {
     std::vector<const MetricValues*> rows;
-    for (int t = 0; t < steps; ++t) rows.push_back(&a.values[static_cast<size_t>(t) * run.layers + l]);
+    for (int t = from; t < steps; ++t) rows.push_back(&a.values[static_cast<size_t>(t) * run.layers + l]);
     r.per_layer.push_back(summarize_metrics(rows));
     std::vector<double> et(run.experts);
-    for (int e = 0; e < run.experts; ++e) et[e] = static_cast<double>(a.expert_tokens[l][e]) / steps;
+    for (int e = 0; e < run.experts; ++e) et[e] = static_cast<double>(a.expert_tokens[l][e]) / measured;
     r.expert_tokens_mean.push_back(std::move(et));
     r.requested += a.requested[l];
     r.dropped += a.dropped[l];
@@ -160,15 +182,19 @@ SetupResult finish_setup(const Run& run, size_t s) {
       for (int m = 0; m < kNumMetrics; ++m) mean[m] += a.values[static_cast<size_t>(t) * run.layers + l][m] / run.layers;
     r.per_step.push_back(mean);
   }
-  if (run.setups[s].cost)
-    r.throughput = summarize_throughput(run.spec, *run.setups[s].cost, run.setups[s].placement.front(), a.cost,
+  if (run.setups[s].cost) {
+    ScenarioSpec measured_spec = run.spec;  // the throughput figures see the measured steps only
+    measured_spec.run.steps = measured;
+    const std::vector<LayerCost> costs(a.cost.begin() + static_cast<std::ptrdiff_t>(first_cell), a.cost.end());
+    r.throughput = summarize_throughput(measured_spec, *run.setups[s].cost, run.setups[s].placement.front(), costs,
                                         run.layers);
+  }
   r.rebalances = run.setups[s].dyn.rebalances();
   for (const auto& rb : r.rebalances) r.migration_bytes += rb.migration_bytes;
   r.device_assignments_mean.assign(run.devices, 0.0);
   for (int l = 0; l < run.layers; ++l)
     for (int d = 0; d < run.devices; ++d)
-      r.device_assignments_mean[d] += static_cast<double>(a.device_assign[l][d]) / (steps * run.layers);
+      r.device_assignments_mean[d] += static_cast<double>(a.device_assign[l][d]) / (double(measured) * run.layers);
   return r;
 }
 
@@ -200,6 +226,9 @@ void check_scenario(const ScenarioSpec& spec, const Registries& reg) {
 }
 
 ScenarioResult simulate(const ScenarioSpec& spec, const Registries& reg) {
+  if (spec.run.measure_from < 0 || spec.run.measure_from >= spec.run.steps)  // config checks it; specs built in code too
+    throw Error(spec.file, "run.measure_from", std::to_string(spec.run.measure_from),
+                "leaves no step to measure: run.steps is " + std::to_string(spec.run.steps));
   if (!spec.model.is_moe()) return simulate_dense(spec, reg);
   Run run = build_run(spec, reg);
   ThreadPool pool(spec.run.threads);

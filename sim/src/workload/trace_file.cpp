@@ -91,12 +91,29 @@ int64_t check_count(double v, const std::string& text, const std::string& file, 
   return static_cast<int64_t>(v);
 }
 
-int first_trace_layer(int64_t trace_layers, const WorkloadInput& in, const std::string& trace_path) {
+void check_cell_hits(int64_t hits, int top_k, const std::string& file, const std::string& field) {
+  MOESIM_CHECK(top_k >= 1, "check_cell_hits needs the model's top_k");
+  if (hits <= kMaxReplayTokensPerStep * top_k) return;
+  throw Error(file, field, std::to_string(hits) + " expert hits",
+              "one step and layer would replay as more than " + std::to_string(kMaxReplayTokensPerStep) +
+                  " tokens of top_k " + std::to_string(top_k) + " (" + std::to_string(kMaxReplayTokensPerStep * top_k) +
+                  " hits), the most moesim replays per step: a corrupt count?");
+}
+
+int first_trace_layer(int64_t trace_layers, const std::string& layers_field, const WorkloadInput& in,
+                      const std::string& trace_path) {
+  const int moe_layers = in.model_layers - in.first_dense_layers;
+  MOESIM_CHECK(in.num_layers <= moe_layers, "more MoE layers simulated than the model has");
+  if (trace_layers == moe_layers) return 0;
   if (in.first_dense_layers > 0 && trace_layers == in.model_layers) return in.first_dense_layers;
-  if (trace_layers >= in.num_layers) return 0;
-  throw Error(in.file, "run.layers", std::to_string(in.num_layers),
-              "more MoE layers simulated than the trace " + trace_path + " holds (" + std::to_string(trace_layers) +
-                  "); set run.layers to at most " + std::to_string(trace_layers));
+  const std::string blocks =
+      in.first_dense_layers > 0
+          ? " or one per block (" + std::to_string(in.model_layers) + ", the " + std::to_string(in.first_dense_layers) +
+                " leading dense blocks included)"
+          : "";
+  throw Error(trace_path, layers_field, std::to_string(trace_layers) + " layers",
+              "the model has " + std::to_string(moe_layers) + " MoE layers: a trace must hold one layer per MoE layer" +
+                  blocks + "; is it a trace of another model?");
 }
 
 void check_steps(int64_t available, const std::string& length, const WorkloadInput& in, const std::string& trace_path) {

@@ -58,10 +58,23 @@ std::string shape_text(const std::vector<int64_t>& shape);
 // A recorded expert count: a finite whole number >= 0. Throws Error(file, field, text, ...) otherwise.
 int64_t check_count(double v, const std::string& text, const std::string& file, const std::string& field);
 
-// The trace layer that MoE layer 0 reads. A trace with one layer per block of the model (dense blocks
-// included, as SGLang records them) skips the model's leading dense blocks; otherwise MoE layer l reads
-// trace layer l, and the trace must hold at least the simulated layers (else Error naming run.layers).
-int first_trace_layer(int64_t trace_layers, const WorkloadInput& in, const std::string& trace_path);
+// The most tokens one replayed (step, layer) may hold: 2^21 = 2,097,152, i.e. 256 data-parallel ranks
+// each running a full chunk of SGLang's default --chunked-prefill-size (8192 tokens) in one forward pass.
+// A counts trace becomes ceil(hits / top_k) tokens per cell and the assignment table takes about
+// 9 bytes per slot (id, weight, drop flag), so this bounds one replayed batch at ~150 MB for top-8;
+// a larger count is a corrupt or mis-converted trace, refused rather than allocated (std::bad_alloc).
+inline constexpr int64_t kMaxReplayTokensPerStep = int64_t{1} << 21;
+
+// Throws Error(file, field, ...) when `hits` expert hits of one (step, layer) would replay as more than
+// kMaxReplayTokensPerStep tokens of top_k experts each; `hits` may be anything up to INT64_MAX.
+void check_cell_hits(int64_t hits, int top_k, const std::string& file, const std::string& field);
+
+// The trace layer that MoE layer 0 reads. A trace must have one layer per MoE layer of the model (MoE
+// layer l reads trace layer l), or one per block, dense blocks included, as SGLang records them (MoE
+// layer l reads trace layer first_dense_layers + l). Any other count is an Error naming the trace file,
+// `layers_field` (where the trace keeps its layers) and the count: a trace of another model.
+int first_trace_layer(int64_t trace_layers, const std::string& layers_field, const WorkloadInput& in,
+                      const std::string& trace_path);
 
 // Throws Error(in.file, "run.steps", ...) when run.steps exceeds the trace's `available` steps; `length`
 // says how long the trace is, e.g. "12 steps".
@@ -72,6 +85,7 @@ class CountsSource {
  public:
   virtual ~CountsSource() = default;
   int64_t steps = 0, layers = 0, experts = 0;
+  std::string layers_field;  // where the trace keeps its layers, for errors: "logical_count[0]", ...
   // out: [experts] hits of every expert at (step, trace layer). Values were validated at open.
   virtual void read(int64_t step, int64_t layer, std::vector<int64_t>& out) const = 0;
 };
@@ -81,18 +95,21 @@ class TokensSource {
  public:
   virtual ~TokensSource() = default;
   int64_t layers = 0, tokens = 0;
-  int k = 0;
+  int k = 0;                 // equals the model's top_k (checked at open)
+  std::string layers_field;  // where the trace keeps its layers, for errors: "shape", "layer"
   // out: [n, k] ids of tokens [first, first + n) at trace layer `layer`. Values were validated at open.
   virtual void read(int64_t layer, int64_t first, int64_t n, std::vector<int32_t>& out) const = 0;
 };
 
 // Openers; every bad input throws Error(file, field, value, problem). Each checks the trace's experts
-// against num_experts (token readers: every id), open_trtllm also meta_info.json's k against top_k.
-std::unique_ptr<CountsSource> open_sglang_json(const std::string& path, int num_experts);
+// against num_experts (token readers: every id) and its k against top_k (token readers: the ids per
+// token; open_trtllm: meta_info.json's num_experts_per_token); counts readers bound every cell's hits
+// with check_cell_hits.
+std::unique_ptr<CountsSource> open_sglang_json(const std::string& path, int num_experts, int top_k);
 // path: the statistics directory, or its meta_info.json; the rank*.safetensors next to it are summed.
 std::unique_ptr<CountsSource> open_trtllm(const std::string& path, int num_experts, int top_k);
-std::unique_ptr<TokensSource> open_tokens_csv(const std::string& path, int num_experts);
-std::unique_ptr<TokensSource> open_tokens_npy(const std::string& path, int num_experts);
+std::unique_ptr<TokensSource> open_tokens_csv(const std::string& path, int num_experts, int top_k);
+std::unique_ptr<TokensSource> open_tokens_npy(const std::string& path, int num_experts, int top_k);
 
 // The registered workloads (workload/trace_workloads.cpp).
 std::unique_ptr<Workload> make_counts_workload(const WorkloadInput& in);

@@ -7,8 +7,10 @@
 //   .npy int32 or int64 ('<i4', '<i8'), C order, shape (layers, tokens, k), format versions 1 to 3:
 //        row (l, t) sits at a computed offset, no index needed.
 // An id is an expert in [0, experts) or -1 (an empty slot, as SGLang pads); a token names an expert once.
+// k must be the model's top_k (checked before any row is read, so check_row's O(k^2) stays small).
 #include "workload/trace_file.hpp"
 
+#include <cerrno>
 #include <cstring>
 
 namespace moesim::trace {
@@ -53,7 +55,10 @@ bool blank(const std::string& line) { return line.find_first_not_of(" \t") == st
 
 class CsvTokens final : public TokensSource {
  public:
-  CsvTokens(const std::string& path, int num_experts) : file_(path), experts_(num_experts) { scan(); }
+  CsvTokens(const std::string& path, int num_experts, int top_k) : file_(path), experts_(num_experts), top_k_(top_k) {
+    layers_field = "layer";
+    scan();
+  }
 
   void read(int64_t layer, int64_t first, int64_t n, std::vector<int32_t>& out) const override {
     const int64_t nb = (tokens + kRowBlock - 1) / kRowBlock, b0 = first / kRowBlock;
@@ -88,8 +93,14 @@ class CsvTokens final : public TokensSource {
         throw Error(file_.path(), where(), bad, "expected integers: layer,token,e0,e1,...");
       }
       if (f.size() < 3) throw Error(file_.path(), where(), line, "expected layer,token,e0,e1,... (at least one expert id)");
-      if (k == 0) k = static_cast<int>(f.size()) - 2;
-      if (static_cast<int>(f.size()) != k + 2)
+      if (k == 0) {
+        if (f.size() - 2 != static_cast<size_t>(top_k_))
+          throw Error(file_.path(), where(), std::to_string(f.size() - 2) + " expert ids",
+                      "the model's top_k is " + std::to_string(top_k_) +
+                          ": every row names top_k experts (-1 for an empty slot)");
+        k = top_k_;
+      }
+      if (f.size() != static_cast<size_t>(k) + 2)
         throw Error(file_.path(), where(), std::to_string(f.size() - 2) + " expert ids",
                     "every row must have the same k as the first (" + std::to_string(k) + ")");
       if (f[0] == layer + 1 && f[1] == 0) {
@@ -121,13 +132,14 @@ class CsvTokens final : public TokensSource {
   }
 
   TraceFile file_;
-  int experts_;
+  int experts_, top_k_;
   std::vector<int64_t> offsets_;  // per layer: byte offset of rows 0, B, 2B, ..., then the layer's end
 };
 
 struct NpyHeader {
   int item_bytes = 0;
   std::vector<int64_t> shape;
+  std::string shape_text;  // as the header writes it, e.g. "(2, 4, 8)"
   int64_t data_start = 0;
 };
 
@@ -168,22 +180,38 @@ NpyHeader read_npy_header(const TraceFile& f) {
   std::vector<int64_t> dims;
   for (size_t i = 1; i + 1 < shape.size();) {  // "(2, 3, 4)" or "(5,)"
     const size_t j = std::min(shape.find(',', i), shape.size() - 1);
-    if (shape.find_first_not_of(" ", i) < j) dims.push_back(std::strtoll(shape.c_str() + i, nullptr, 10));
+    if (shape.find_first_not_of(" ", i) < j) {
+      char* end = nullptr;
+      errno = 0;
+      dims.push_back(std::strtoll(shape.c_str() + i, &end, 10));
+      const size_t stop = static_cast<size_t>(end - shape.c_str());
+      if (errno == ERANGE || stop == i || shape.find_first_not_of(" ", stop) < j)
+        throw Error(file, "shape", shape, "expected a tuple of whole numbers (layers, tokens, k)");
+    }
     i = j + 1;
   }
   if (dims.size() != 3) throw Error(file, "shape", shape, "expected 3 dimensions [layers, tokens, k]");
   if (dims[0] < 1 || dims[1] < 1 || dims[2] < 1) throw Error(file, "shape", shape, "empty trace: no dimension may be 0");
   out.shape = dims;
+  out.shape_text = shape;
   return out;
 }
 
 class NpyTokens final : public TokensSource {
  public:
-  NpyTokens(const std::string& path, int num_experts) : file_(path) {
+  NpyTokens(const std::string& path, int num_experts, int top_k) : file_(path) {
     const NpyHeader h = read_npy_header(file_);
+    layers_field = "shape";
     item_ = h.item_bytes, data_start_ = h.data_start;
-    layers = h.shape[0], tokens = h.shape[1], k = static_cast<int>(h.shape[2]);
-    const int64_t need = layers * tokens * k * item_;
+    if (h.shape[2] != top_k)
+      throw Error(path, "shape", h.shape_text, "k (the last dimension) is " + std::to_string(h.shape[2]) +
+                                                   "; the model's top_k is " + std::to_string(top_k) +
+                                                   ": a per-token trace names top_k experts per token");
+    layers = h.shape[0], tokens = h.shape[1], k = top_k;
+    int64_t rows = 0, need = 0;  // layers * tokens * k * item bytes, refused if it overflows
+    if (__builtin_mul_overflow(layers, tokens, &rows) || __builtin_mul_overflow(rows, int64_t{k} * item_, &need))
+      throw Error(path, "shape", h.shape_text,
+                  "needs more than 2^63 bytes of data, more than any file holds: a corrupt header");
     if (file_.size() - data_start_ < need)
       throw Error(path, "data", std::to_string(file_.size() - data_start_) + " bytes",
                   "shape " + shape_text(h.shape) + " needs " + std::to_string(need) + " bytes: truncated .npy");
@@ -231,12 +259,12 @@ class NpyTokens final : public TokensSource {
 
 }  // namespace
 
-std::unique_ptr<TokensSource> open_tokens_csv(const std::string& path, int num_experts) {
-  return std::make_unique<CsvTokens>(path, num_experts);
+std::unique_ptr<TokensSource> open_tokens_csv(const std::string& path, int num_experts, int top_k) {
+  return std::make_unique<CsvTokens>(path, num_experts, top_k);
 }
 
-std::unique_ptr<TokensSource> open_tokens_npy(const std::string& path, int num_experts) {
-  return std::make_unique<NpyTokens>(path, num_experts);
+std::unique_ptr<TokensSource> open_tokens_npy(const std::string& path, int num_experts, int top_k) {
+  return std::make_unique<NpyTokens>(path, num_experts, top_k);
 }
 
 }  // namespace moesim::trace

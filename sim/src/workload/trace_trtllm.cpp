@@ -178,7 +178,8 @@ class TrtllmCounts final : public CountsSource {
       const auto entries = read_header(*files_.back(), files_.size() - 1, experts);
       all.insert(all.end(), entries.begin(), entries.end());
     }
-    build_grid(all, dir.string());
+    layers_field = "layer ids of the \"{iter}_{layer}\" tensors";
+    build_grid(all, dir.string(), top_k);
   }
 
   void read(int64_t step, int64_t layer, std::vector<int64_t>& out) const override {
@@ -206,7 +207,7 @@ class TrtllmCounts final : public CountsSource {
 
   // Cells [iterations x layers] in order, each listing its tensors (one per rank file that has it);
   // every tensor is read once here so that bad counts fail at open.
-  void build_grid(const std::vector<Entry>& all, const std::string& dir) {
+  void build_grid(const std::vector<Entry>& all, const std::string& dir, int top_k) {
     std::map<std::pair<int64_t, int64_t>, std::vector<TensorRef>> cells;
     std::map<int64_t, int> layer_index;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
@@ -226,7 +227,14 @@ class TrtllmCounts final : public CountsSource {
         auto it = cells.find({lo + s, layer_ids_[static_cast<size_t>(l)]});
         if (it == cells.end())
           throw Error(dir, "\"" + cell_name(s, l) + "\"", "", "missing tensor: iterations must be consecutive and hold every layer");
-        for (const TensorRef& r : it->second) read_tensor(r, cell_name(s, l)), refs_.push_back(r);
+        int64_t hits = 0;  // summed over the rank files; each count <= 2^63 - 1, so bound every partial sum
+        for (const TensorRef& r : it->second) {
+          for (int64_t c : read_tensor(r, cell_name(s, l))) {
+            hits = c > INT64_MAX - hits ? INT64_MAX : hits + c;
+            check_cell_hits(hits, top_k, dir, "\"" + cell_name(s, l) + "\"");
+          }
+          refs_.push_back(r);
+        }
         cell_begin_.push_back(static_cast<uint32_t>(refs_.size()));
       }
   }

@@ -28,10 +28,10 @@ class CountsReplay final : public Workload {
     require_path(in);
     const WorkloadSpec& w = in.spec;
     MOESIM_CHECK(in.top_k >= 1, "trace_counts needs the model's top_k");
-    if (w.format == "sglang_json") src_ = open_sglang_json(w.path, in.num_experts);
+    if (w.format == "sglang_json") src_ = open_sglang_json(w.path, in.num_experts, in.top_k);
     else if (w.format == "trtllm") src_ = open_trtllm(w.path, in.num_experts, in.top_k);
     else throw Error(w.path, "format", w.format, "unknown trace format for trace_counts; valid: sglang_json, trtllm");
-    first_layer_ = first_trace_layer(src_->layers, in, w.path);
+    first_layer_ = first_trace_layer(src_->layers, src_->layers_field, in, w.path);
     check_steps(src_->steps, std::to_string(src_->steps) + " steps", in, w.path);
   }
 
@@ -69,11 +69,14 @@ class TokensReplay final : public Workload {
   explicit TokensReplay(const WorkloadInput& in) : tokens_per_step_(in.tokens_per_step) {
     require_path(in);
     const WorkloadSpec& w = in.spec;
-    MOESIM_CHECK(in.tokens_per_step >= 1, "trace_tokens needs run.tokens_per_step");
-    if (w.format == "csv") src_ = open_tokens_csv(w.path, in.num_experts);
-    else if (w.format == "npy") src_ = open_tokens_npy(w.path, in.num_experts);
+    MOESIM_CHECK(in.tokens_per_step >= 1 && in.top_k >= 1, "trace_tokens needs run.tokens_per_step and top_k");
+    if (in.tokens_per_step > kMaxReplayTokensPerStep)
+      throw Error(in.file, "run.tokens_per_step", std::to_string(in.tokens_per_step),
+                  "trace_tokens replays at most " + std::to_string(kMaxReplayTokensPerStep) + " tokens per step");
+    if (w.format == "csv") src_ = open_tokens_csv(w.path, in.num_experts, in.top_k);
+    else if (w.format == "npy") src_ = open_tokens_npy(w.path, in.num_experts, in.top_k);
     else throw Error(w.path, "format", w.format, "unknown trace format for trace_tokens; valid: csv, npy");
-    first_layer_ = first_trace_layer(src_->layers, in, w.path);
+    first_layer_ = first_trace_layer(src_->layers, src_->layers_field, in, w.path);
     const int64_t steps = src_->tokens / tokens_per_step_;
     check_steps(steps,
                 std::to_string(src_->tokens) + " tokens per layer, " + std::to_string(steps) + " steps of " +
