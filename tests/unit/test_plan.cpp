@@ -53,6 +53,19 @@ TEST(Plan, RoutesEachRoutingInputOnceAndCostsEveryCandidate) {
   }
 }
 
+// A scenario whose run leaves warm-up steps out (run.measure_from) is still plannable: the planner's
+// samples are few, and every one of them is measured. 4 steps with measure_from 3 would leave the
+// 2 sample steps nothing to measure if it were kept.
+TEST(Plan, AScenarioWarmUpDoesNotApplyToTheSamples) {
+  PlanRequest req = small_request(1);
+  req.base = load("configs/validation/deepseek-v3-decode-h800.yaml", {"run.measure_from=3"});
+  const PlanResult r = plan(req, builtin_registries());
+  ASSERT_EQ(r.candidates.size(), 8u);
+  const PlanResult plain = plan(small_request(1), builtin_registries());
+  for (size_t i = 0; i < r.candidates.size(); ++i)
+    EXPECT_DOUBLE_EQ(r.candidates[i].step_p99_s, plain.candidates[i].step_p99_s) << i;
+}
+
 // A candidate costed from its own routing samples is the scenario `moesim run` would cost: the same
 // hardware, devices, layout and batch with run.steps = sample steps and run.layers = sample layers.
 TEST(Plan, ACandidateIsWhatTheSimulatorGivesForTheSameScenario) {
