@@ -79,6 +79,23 @@ TEST(TraceCounts, LoadsPerExpertEqualTheTrace) {
   // Device loads (experts 0-1 on device 0): layer 0 step 0 = [4, 2], step 1 = [0, 4]; layer 1 = [2, 2], [4, 0].
   // Mean over steps and layers: device 0 (4 + 0 + 2 + 4) / 4 = 2.5, device 1 (2 + 4 + 2 + 0) / 4 = 2.
   EXPECT_EQ(r.setups[0].device_assignments_mean, (std::vector<double>{2.5, 2.0}));
+  // Percentiles interpolate between order statistics (numpy's default). Layer 0, expert 0 holds 3 then 0:
+  // p50 1.5, p99 = 0 + 0.99 x 3 = 2.97, max 3. Device 0's four (step, layer) loads 4, 2, 0, 4 sort to
+  // [0, 2, 4, 4]: p50 3, p99 at rank 0.99 x 3 = 2.97 -> 4, max 4; device 1's 2, 2, 4, 0 -> [0, 2, 2, 4]:
+  // p50 2, p99 2 + 0.97 x 2 = 3.94, max 4.
+  const Distribution& e0 = r.setups[0].expert_tokens[0][0];
+  EXPECT_DOUBLE_EQ(e0.mean, 1.5);
+  EXPECT_DOUBLE_EQ(e0.p50, 1.5);
+  EXPECT_NEAR(e0.p99, 2.97, 1e-12);
+  EXPECT_DOUBLE_EQ(e0.max, 3.0);
+  const auto& dev = r.setups[0].device_assignments;
+  ASSERT_EQ(dev.size(), 2u);
+  EXPECT_DOUBLE_EQ(dev[0].p50, 3.0);
+  EXPECT_DOUBLE_EQ(dev[0].p99, 4.0);
+  EXPECT_DOUBLE_EQ(dev[0].max, 4.0);
+  EXPECT_DOUBLE_EQ(dev[1].p50, 2.0);
+  EXPECT_NEAR(dev[1].p99, 3.94, 1e-12);
+  EXPECT_DOUBLE_EQ(dev[1].max, 4.0);
 }
 
 // run.measure_from 1: step 0 is a warm-up, simulated but left out of every aggregate. The trace's loads

@@ -48,8 +48,10 @@ struct SetupResult {
   std::array<Distribution, kNumMetrics> overall;                 // over every (step, layer)
   std::vector<std::array<Distribution, kNumMetrics>> per_layer;  // [layers], over steps
   std::vector<MetricValues> per_step;                            // [steps], mean over layers
-  std::vector<std::vector<double>> expert_tokens_mean;           // [layers, experts] mean over steps
-  std::vector<double> device_assignments_mean;                   // [devices] mean over steps and layers
+  std::vector<std::vector<Distribution>> expert_tokens;          // [layers, experts] kept assignments, over steps
+  std::vector<Distribution> device_assignments;                  // [devices] kept assignments, over (step, layer)
+  std::vector<std::vector<double>> expert_tokens_mean;           // [layers, experts] expert_tokens[l][e].mean
+  std::vector<double> device_assignments_mean;                   // [devices] device_assignments[d].mean
   int64_t requested = 0, dropped = 0;                            // totals over the run
   std::vector<RebalanceRecord> rebalances;                       // in-simulation EPLB, in step order
   int64_t migration_bytes = 0;                                   // sum over rebalances

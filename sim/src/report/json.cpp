@@ -22,6 +22,17 @@ ordered_json metrics_json(const std::array<Distribution, kNumMetrics>& ms) {
   return j;
 }
 
+// {p50: [...], p99: [...], max: [...]} over items (experts or devices); the means are the *_mean arrays.
+ordered_json per_item_json(const std::vector<Distribution>& items) {
+  ordered_json p50 = ordered_json::array(), p99 = ordered_json::array(), max = ordered_json::array();
+  for (const auto& d : items) {
+    p50.push_back(d.p50);
+    p99.push_back(d.p99);
+    max.push_back(d.max);
+  }
+  return {{"p50", p50}, {"p99", p99}, {"max", max}};
+}
+
 ordered_json setup_json(const SetupResult& r, const SetupResult& baseline, Phase phase) {
   ordered_json j = to_json(r.spec);
   if (r.throughput.enabled) j["throughput"] = throughput_json(r.throughput, phase);
@@ -33,11 +44,13 @@ ordered_json setup_json(const SetupResult& r, const SetupResult& baseline, Phase
     ratios[std::string(metric_name(static_cast<Metric>(m)))] = safe_ratio(r.overall[m].mean, baseline.overall[m].mean);
   j["mean_ratio_to_first"] = ratios;
   j["device_assignments_mean"] = r.device_assignments_mean;
+  j["device_assignments"] = per_item_json(r.device_assignments);
   ordered_json layers = ordered_json::array();
   for (size_t l = 0; l < r.per_layer.size(); ++l) {
     ordered_json lj = {{"layer", l}};
     lj["metrics"] = metrics_json(r.per_layer[l]);
     lj["expert_tokens_mean"] = r.expert_tokens_mean[l];
+    lj["expert_tokens"] = per_item_json(r.expert_tokens[l]);
     layers.push_back(lj);
   }
   j["per_layer"] = layers;

@@ -56,8 +56,8 @@ std::vector<Placement> initial_placements(const PlacementSpec& ps, const Placeme
 // Raw per-(step, layer) results of one setup, written by exactly one task each.
 struct SetupAccumulator {
   std::vector<MetricValues> values;                  // [steps * layers]
-  std::vector<std::vector<int64_t>> expert_tokens;   // [layers][experts] summed over steps
-  std::vector<std::vector<int64_t>> device_assign;   // [layers][devices] summed over steps
+  std::vector<int32_t> expert_tokens;                // [steps * layers, experts] kept assignments per cell
+  std::vector<int32_t> device_assign;                // [steps * layers, devices] kept assignments per cell
   std::vector<int64_t> requested, dropped;           // [layers] summed over steps
   std::vector<LayerCost> cost;                       // [steps * layers] when a cost model runs
 };
@@ -104,8 +104,8 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
     run.setups.push_back(std::move(rt));
     SetupAccumulator a;
     a.values.resize(static_cast<size_t>(spec.run.steps) * run.layers);
-    a.expert_tokens.assign(run.layers, std::vector<int64_t>(run.experts, 0));
-    a.device_assign.assign(run.layers, std::vector<int64_t>(run.devices, 0));
+    a.expert_tokens.assign(a.values.size() * run.experts, 0);
+    a.device_assign.assign(a.values.size() * run.devices, 0);
     a.requested.assign(run.layers, 0);
     a.dropped.assign(run.layers, 0);
     if (spec.deployment.enabled) a.cost.resize(a.values.size());
@@ -137,8 +137,10 @@ void simulate_cell(Run& run, int64_t step, int layer, ThreadPool& pool) {
       a.values[cell] = batch_metrics(load);
       if (rt.cost) a.cost[cell] = rt.cost->moe_layer(load, rt.placement[layer]);
       if (step < spec.run.measure_from) continue;  // a warm-up step: in the per-step series only
-      for (int e = 0; e < run.experts; ++e) a.expert_tokens[layer][e] += load.expert_tokens[e];
-      for (int d = 0; d < run.devices; ++d) a.device_assign[layer][d] += load.device_assignments[d];
+      // A cell holds at most tokens x k assignments; configs bound tokens_per_step far below 2^31 / k.
+      std::copy(load.expert_tokens.begin(), load.expert_tokens.end(), a.expert_tokens.begin() + cell * run.experts);
+      std::copy(load.device_assignments.begin(), load.device_assignments.end(),
+                a.device_assign.begin() + cell * run.devices);
       a.requested[layer] += load.requested;
       a.dropped[layer] += load.dropped;
     }
@@ -170,9 +172,16 @@ SetupResult finish_setup(const Run& run, size_t s) {
     std::vector<const MetricValues*> rows;
     for (int t = from; t < steps; ++t) rows.push_back(&a.values[static_cast<size_t>(t) * run.layers + l]);
     r.per_layer.push_back(summarize_metrics(rows));
-    std::vector<double> et(run.experts);
-    for (int e = 0; e < run.experts; ++e) et[e] = static_cast<double>(a.expert_tokens[l][e]) / measured;
-    r.expert_tokens_mean.push_back(std::move(et));
+    std::vector<Distribution> et(run.experts);
+    std::vector<double> col(static_cast<size_t>(measured));
+    for (int e = 0; e < run.experts; ++e) {
+      for (int t = from; t < steps; ++t)
+        col[t - from] = a.expert_tokens[(static_cast<size_t>(t) * run.layers + l) * run.experts + e];
+      et[e] = summarize(col);
+    }
+    r.expert_tokens.push_back(std::move(et));
+    r.expert_tokens_mean.emplace_back();
+    for (const auto& d : r.expert_tokens.back()) r.expert_tokens_mean.back().push_back(d.mean);
     r.requested += a.requested[l];
     r.dropped += a.dropped[l];
   }
@@ -191,10 +200,12 @@ SetupResult finish_setup(const Run& run, size_t s) {
   }
   r.rebalances = run.setups[s].dyn.rebalances();
   for (const auto& rb : r.rebalances) r.migration_bytes += rb.migration_bytes;
-  r.device_assignments_mean.assign(run.devices, 0.0);
-  for (int l = 0; l < run.layers; ++l)
-    for (int d = 0; d < run.devices; ++d)
-      r.device_assignments_mean[d] += static_cast<double>(a.device_assign[l][d]) / (double(measured) * run.layers);
+  std::vector<double> col(a.values.size() - first_cell);
+  for (int d = 0; d < run.devices; ++d) {
+    for (size_t c = first_cell; c < a.values.size(); ++c) col[c - first_cell] = a.device_assign[c * run.devices + d];
+    r.device_assignments.push_back(summarize(col));
+    r.device_assignments_mean.push_back(r.device_assignments.back().mean);
+  }
   return r;
 }
 
