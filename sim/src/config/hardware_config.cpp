@@ -17,9 +17,10 @@ constexpr std::array<K, 6> kHardware = {"name", "description", "source", "nomina
 constexpr std::array<K, 8> kNominal = {"flops_bf16", "flops_fp8", "flops_int8", "memory_bytes",
                                        "memory_bandwidth", "devices_per_node", "scale_up", "scale_out"};
 constexpr std::array<K, 3> kLink = {"name", "bandwidth", "latency"};
-constexpr std::array<K, 10> kCalibrated = {"gemm",      "grouped_gemm", "attention",          "memory",
-                                           "scale_up",  "scale_out",    "scale_up_low_latency", "all_to_all_latency",
-                                           "step_overhead", "layer_overhead"};
+constexpr std::array<K, 13> kCalibrated = {"gemm",           "gemm_8bit",          "grouped_gemm",       "attention",          "memory",
+                                           "scale_up",       "scale_out",          "scale_up_low_latency",
+                                           "all_to_all_latency", "collective_latency", "comm_compute_share",
+                                           "kernel_latency", "step_overhead"};
 constexpr std::array<K, 2> kEntry = {"value", "source"};
 constexpr std::array<K, 3> kPrice = {"usd_per_hour", "source", "date"};
 
@@ -83,6 +84,7 @@ void read_efficiencies(const YAML::Node& n, Efficiencies& e, const std::string& 
     return read_calibrated(required(n, k, file, key), fraction, file, child_key(key, k));
   };
   e.gemm = cal("gemm", true);
+  e.gemm_8bit = cal("gemm_8bit", true);
   e.grouped_gemm = cal("grouped_gemm", true);
   e.attention = cal("attention", true);
   e.memory = cal("memory", true);
@@ -90,8 +92,13 @@ void read_efficiencies(const YAML::Node& n, Efficiencies& e, const std::string& 
   e.scale_out = cal("scale_out", true);
   e.scale_up_low_latency = cal("scale_up_low_latency", true);
   e.all_to_all_latency = cal("all_to_all_latency", false);
+  e.collective_latency = cal("collective_latency", false);
+  e.comm_compute_share = cal("comm_compute_share", false);
+  if (e.comm_compute_share.value >= 1.0)
+    throw Error(file, child_key(child_key(key, "comm_compute_share"), "value"), node_text(n["comm_compute_share"]["value"]),
+                "expected a fraction of the compute units in [0, 1)");
+  e.kernel_latency = cal("kernel_latency", false);
   e.step_overhead = cal("step_overhead", false);
-  e.layer_overhead = cal("layer_overhead", false);
 }
 
 HardwareSpec convert(const YAML::Node& n, const std::string& file, const std::string& key) {
