@@ -5,9 +5,13 @@
 #include "moesim/config.hpp"
 #include "moesim/simulator.hpp"
 #include "moesim/validation.hpp"
+#include "report/scenario_json.hpp"
+#include "report/throughput_report.hpp"
 #include "unit/cost_toy.hpp"
 
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 namespace moesim {
 namespace {
@@ -279,6 +283,34 @@ TEST(HardwareConfig, ComputeShareMustLeaveSomeCompute) {
     EXPECT_EQ(e.key(), "cluster.hardware.calibrated.comm_compute_share.value");
     EXPECT_EQ(e.value(), "1");
   }
+}
+
+// Nominal and calibrated numbers are both visible (audit item 8): the resolved scenario's JSON carries the
+// hardware (nominal, every calibrated value with its source, what they make achievable, the price) and the
+// deployment; `moesim list hardware --detail` prints the same for people.
+TEST(HardwareVisibility, ScenarioJsonEchoesHardwareAndDeployment) {
+  const ScenarioSpec s = parse("model: deepseek-v3\ncluster: {devices: 128, hardware: h800}\n"
+                               "deployment: {phase: decode, dtypes: {weights: fp8, activations: fp8}}\n");
+  const auto j = to_json(s);
+  const auto& h = j["cluster"]["hardware"];
+  EXPECT_EQ(h["name"], "h800");
+  EXPECT_DOUBLE_EQ(h["nominal"]["flops_fp8"].get<double>(), 1979e12);
+  EXPECT_DOUBLE_EQ(h["nominal"]["memory_bytes"].get<double>(), 85.52e9);  // 81,559 MiB as the driver exposes it
+  EXPECT_NE(h["calibrated"]["gemm_8bit"]["source"].get<std::string>().find("DeepGEMM"), std::string::npos);
+  // achievable = nominal x calibrated: 1979e12 x 0.445 = 880.655e12 FLOP/s.
+  EXPECT_DOUBLE_EQ(h["achievable"]["gemm_fp8_flops"].get<double>(), 1979e12 * 0.445);
+  EXPECT_DOUBLE_EQ(h["price"]["usd_per_hour"].get<double>(), 2.0);
+  EXPECT_EQ(j["deployment"]["phase"], "decode");
+  EXPECT_EQ(j["deployment"]["dtypes"]["weights"], "fp8");
+  EXPECT_EQ(j["deployment"]["all_to_all"], "low_latency");  // auto at decode
+  std::ostringstream os;
+  write_hardware_detail(s.hardware, os);
+  EXPECT_NE(os.str().find("gemm_8bit"), std::string::npos);
+  EXPECT_NE(os.str().find("-> 881 TFLOP/s FP8"), std::string::npos) << os.str();
+  // Without a deployment the document keeps its keys.
+  const auto plain = to_json(parse("model: deepseek-v3\ncluster: {devices: 128, hardware: h800}\n"));
+  EXPECT_FALSE(plain.contains("deployment"));
+  EXPECT_FALSE(plain["cluster"].contains("hardware"));
 }
 
 // A known miss is accepted only at its recorded error (within 5 points); anything else still fails.

@@ -90,7 +90,7 @@ ThroughputResult summarize_throughput(const ScenarioSpec& spec, const CostModel&
     compute_total += compute * useful / steps;
     step_s[t] = compute * (useful + bubble) + fixed.overhead_s;
   }
-  b.hidden_comm_s = b.dispatch_s + b.combine_s - b.exposed_comm_s;
+  b.hidden_comm_s = std::max(0.0, b.dispatch_s + b.combine_s - b.exposed_comm_s);  // rounding can dip below 0
   // Forward transfers only: training's dispatch_per_layer_s also holds the backward's.
   const double pass_share = training ? 0.5 : 1.0;
   if (r.dispatch_per_layer_s > 0) {
