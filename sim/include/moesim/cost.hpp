@@ -25,7 +25,7 @@ struct LayerCost {
   double combine_s = 0;       // all-to-all back (mean device, whole transfers)
   double exposed_comm_s = 0;  // wall time beyond the compute parts (mean device): unhidden transfers and compute
                               // slowed by transfers that occupy compute units
-  double overhead_s = 0;      // router, permutes and kernel launch latencies of the block
+  double overhead_s = 0;      // the router: its norm, gate GEMM (BF16) and top-k (reported as router_s)
   double forward_s = 0;       // mean device: the forward pass's share (all of it except in training)
   // Bytes one device receives (or sends, whichever is more) over each link in the block's forward dispatch
   // and combine, all micro-batches (mean device).
@@ -41,7 +41,6 @@ struct LayerCost {
 struct FixedCost {
   double dense_attention_s = 0;  // attention of the dense (non-MoE) blocks, with their TP all-reduce
   double dense_ffn_s = 0;        // FFN of the dense blocks, with their TP all-reduce
-  double dense_overhead_s = 0;   // kernel launch latencies of the dense blocks
   double embedding_s = 0;        // token embedding lookup (a gather of hidden-sized rows)
   double lm_head_s = 0;          // final norm, LM head GEMM, logits write and sampling read
   double overhead_s = 0;         // per-step host overhead (hardware step_overhead)
@@ -49,7 +48,7 @@ struct FixedCost {
   double grad_sync_s = 0;        // training: gradient reduction over the data-parallel ranks (whole transfer)
   double forward_s = 0;          // the forward pass's share of the dense blocks, embedding and LM head
   double flops = 0, bytes = 0;
-  double dense_layers_s() const { return dense_attention_s + dense_ffn_s + dense_overhead_s; }
+  double dense_layers_s() const { return dense_attention_s + dense_ffn_s; }
 };
 
 struct MemoryFootprint {  // bytes per device (the fullest device)
