@@ -1,6 +1,8 @@
 // Costing versus routing one decode step of DeepSeek-V3 at EP144 (issue 3: costing must not dominate a
 // run). Both cases cover the 58 MoE layers of one step: routing = route + measure_load per layer; costing =
-// CostModel::moe_layer per layer plus the step's fixed part. Compare their times in one run.
+// CostModel::moe_layer per layer plus the step's fixed part. Compare their times in one run (2026, 2 shared
+// cores: routing 368 ms, costing 1.9 ms per step, ~190x; the per-expert rooflines and the 144 x 144
+// low-latency traffic matrix are the costing's main work).
 #include "bench_common.hpp"
 
 #include "moesim/config.hpp"

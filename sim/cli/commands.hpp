@@ -21,7 +21,7 @@ struct RunOptions {
 
 int cmd_run(const RunOptions& opt);       // run and compare
 int cmd_validate(const RunOptions& opt);  // parse and check only
-int cmd_list(const std::string& what);
+int cmd_list(const std::string& what, bool detail = false);
 
 // Writes text to path atomically (temporary file in the same folder, then rename), so an
 // interrupted write never leaves a half-written file in place of the user's old one.

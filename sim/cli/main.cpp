@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   moesim::cli::RunOptions opt;
   std::string list_what;
+  bool list_detail = false;
 
   auto* run = app.add_subcommand("run", "run a scenario's setups and report load balance");
   run->add_option("scenario", opt.scenarios, "scenario YAML file")->required()->expected(1)->check(CLI::ExistingFile);
@@ -72,6 +73,8 @@ int main(int argc, char** argv) {
 
   auto* list = app.add_subcommand("list", "print what is registered, each with a one-line description");
   list->add_option("what", list_what, "routers, placements, workloads, formats, cost-models, models, hardware or scenarios (default: all)");
+  list->add_flag("--detail", list_detail,
+                 "hardware: every nominal figure, every calibrated value with its source, what the model achieves, the price");
 
   moesim::cli::PlaceOptions place_opt;
   auto* place = moesim::cli::add_place_command(app, place_opt);
@@ -95,7 +98,7 @@ int main(int argc, char** argv) {
   try {
     if (*run || *compare) return moesim::cli::cmd_run(opt);
     if (*validate) return moesim::cli::cmd_validate(opt);
-    if (*list) return moesim::cli::cmd_list(list_what);
+    if (*list) return moesim::cli::cmd_list(list_what, list_detail);
     if (*place) return moesim::cli::cmd_place(place_opt);
     if (*sweep) return moesim::cli::cmd_sweep(sweep_opt);
     if (*plan) return moesim::cli::cmd_plan(plan_opt);

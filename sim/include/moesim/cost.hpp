@@ -13,38 +13,52 @@
 
 namespace moesim {
 
-// Time of one MoE layer, seconds. Device components are means over the devices; `slowest_s` is the
-// layer's wall time (the slowest device), `mean_device_s` what the mean device needed.
+// Time of one MoE block, seconds, for the step's phase (training: its forward and backward pass together).
+// Component times are the mean device's compute summed over micro-batches, hidden or not; `slowest_s` is
+// the block's wall time (its slowest device), `mean_device_s` what the mean device needed.
 struct LayerCost {
-  double attention_s = 0;     // projections + attention core (+ KV-cache reads at decode)
-  double shared_s = 0;        // shared experts
-  double routed_s = 0;        // routed experts' grouped GEMM (mean device)
+  double attention_s = 0;     // norms, projections, attention core (KV-cache reads at decode), RoPE
+  double shared_s = 0;        // shared experts (their GEMMs and activation)
+  double routed_s = 0;        // routed experts: per-expert GEMM rooflines summed over the device's experts
   double tp_comm_s = 0;       // tensor-parallel all-reduce of attention / shared-expert outputs
-  double dispatch_s = 0;      // all-to-all to the experts (mean device, whole transfer)
-  double combine_s = 0;       // all-to-all back (mean device, whole transfer)
-  double exposed_comm_s = 0;  // part of dispatch + combine not hidden behind compute (mean device)
-  double overhead_s = 0;      // the block's small kernels and launch gaps (hardware layer_overhead)
+  double dispatch_s = 0;      // all-to-all to the experts (mean device, whole transfers)
+  double combine_s = 0;       // all-to-all back (mean device, whole transfers)
+  double exposed_comm_s = 0;  // wall time beyond the compute parts (mean device): unhidden transfers and compute
+                              // slowed by transfers that occupy compute units
+  double overhead_s = 0;      // the router: its norm, gate GEMM (BF16) and top-k (reported as router_s)
+  double forward_s = 0;       // mean device: the forward pass's share (all of it except in training)
+  // Bytes one device receives (or sends, whichever is more) over each link in the block's forward dispatch
+  // and combine, all micro-batches (mean device).
+  double dispatch_scale_up_bytes = 0, dispatch_scale_out_bytes = 0;
+  double combine_scale_up_bytes = 0, combine_scale_out_bytes = 0;
   double mean_device_s = 0;
   double slowest_s = 0;
-  double flops = 0;  // useful FLOPs of the layer, all devices together
+  double flops = 0;  // useful FLOPs of the block, all devices together (model FLOPs: no recomputation)
   double bytes = 0;  // HBM bytes moved, all devices together
 };
 
-// Work of one step that does not depend on routing (dense layers, LM head, embedding, overhead).
+// Work of one step that does not depend on routing.
 struct FixedCost {
-  double dense_layers_s = 0;  // all dense (non-MoE) transformer blocks
-  double lm_head_s = 0;       // final norm + LM head (+ embedding lookup)
-  double overhead_s = 0;      // per-step framework overhead (scheduling, sampling, launches)
+  double dense_attention_s = 0;  // attention of the dense (non-MoE) blocks, with their TP all-reduce
+  double dense_ffn_s = 0;        // FFN of the dense blocks, with their TP all-reduce
+  double embedding_s = 0;        // token embedding lookup (a gather of hidden-sized rows)
+  double lm_head_s = 0;          // final norm, LM head GEMM, logits write and sampling read
+  double overhead_s = 0;         // per-step host overhead (hardware step_overhead)
+  double optimizer_s = 0;        // training: AdamW update of this device's parameters
+  double grad_sync_s = 0;        // training: gradient reduction over the data-parallel ranks (whole transfer)
+  double forward_s = 0;          // the forward pass's share of the dense blocks, embedding and LM head
   double flops = 0, bytes = 0;
+  double dense_layers_s() const { return dense_attention_s + dense_ffn_s; }
 };
 
 struct MemoryFootprint {  // bytes per device (the fullest device)
   double weights = 0, kv_cache = 0, activations = 0;
-  double total() const { return weights + kv_cache + activations; }
+  double gradients = 0, optimizer = 0;  // training only
+  double total() const { return weights + kv_cache + activations + gradients + optimizer; }
   double capacity = 0;
   double kv_per_sequence = 0;     // decode: bytes one more sequence costs (KV + its activations)
   double activations_per_token = 0;
-  int64_t max_batch = 0;          // decode: sequences; prefill: tokens (all devices), that still fit
+  int64_t max_batch = 0;          // decode: sequences; prefill and training: tokens (all devices), that still fit
 };
 
 class CostModel {

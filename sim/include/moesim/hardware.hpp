@@ -1,7 +1,9 @@
 // moesim/hardware.hpp: one accelerator and its links, as a cost model sees it.
-// Nominal figures (datasheets) and calibrated efficiencies (measured fractions of nominal) are kept
-// apart, and every calibrated value carries its source, so a report can show both.
+// Nominal figures (datasheets) and calibrated efficiencies (measured fractions of nominal, or measured
+// fixed costs) are kept apart, and every calibrated value carries its source, so a report can show both.
 #pragma once
+
+#include "moesim/deployment.hpp"
 
 #include <string>
 
@@ -10,27 +12,32 @@ namespace moesim {
 struct Link {
   std::string name;              // e.g. "NVLink 4 (H800)"
   double bandwidth_bytes_per_s = 0;  // per device, per direction
-  double latency_s = 0;              // small-message latency of one transfer
+  double latency_s = 0;              // small-message latency of one transfer (one hop)
 };
 
 struct Calibrated {
-  double value = 1.0;  // achievable fraction of the nominal figure (0, 1]
+  double value = 1.0;  // achievable fraction of the nominal figure (0, 1], or seconds where the name says so
   std::string source;  // where it comes from (a measurement, a paper) or why it was chosen
 };
 
-// Kinds of kernel a calibrated efficiency applies to.
+// One value per kind of kernel (configs/hardware/README.md gives the reasoning for each preset).
 struct Efficiencies {
-  Calibrated gemm;          // dense GEMM: projections, dense FFN, shared experts, LM head
-  Calibrated grouped_gemm;  // MoE grouped GEMM over the routed experts
-  Calibrated attention;     // attention core (FlashAttention / FlashMLA class), compute side
-  Calibrated memory;        // achievable HBM bandwidth for weight and KV-cache streaming
-  Calibrated scale_up;      // achievable scale-up (NVLink, HCCS, UB) all-to-all bandwidth
-  Calibrated scale_out;     // achievable scale-out (IB, RoCE) bandwidth
+  Calibrated gemm;       // dense GEMM with 16-bit inputs: fraction of flops_bf16
+  Calibrated gemm_8bit;  // dense GEMM with 8-bit inputs (FP8 x FP8, INT8 W8A8): fraction of that peak
+  Calibrated grouped_gemm;  // the MoE grouped-GEMM kernel's rate (compute and memory side) relative to a dense GEMM
+                            // of the same precision: 1 where the library's grouped kernel matches its dense one
+  Calibrated attention;  // attention core (FlashAttention / FlashMLA class), compute side: fraction of flops_bf16
+  Calibrated memory;     // achievable HBM bandwidth of streaming kernels (weights, KV cache, elementwise)
+  Calibrated scale_up;   // achievable scale-up (NVLink, HCCS, UB) bandwidth of throughput all-to-all / collectives
+  Calibrated scale_out;  // achievable scale-out (IB, RoCE) bandwidth
   Calibrated scale_up_low_latency;  // scale-up bandwidth reached by low-latency all-to-all kernels
-  Calibrated all_to_all_latency;    // seconds (not a fraction): fixed cost of one dispatch or combine
-  Calibrated step_overhead;         // seconds (not a fraction): per-step framework overhead
-  Calibrated layer_overhead;        // seconds (not a fraction): per transformer block, the small kernels
-                                    // (norms, RoPE, gating, quantisation, permutes) and launch gaps
+  Calibrated all_to_all_latency;    // seconds: fixed cost of one dispatch or combine
+  Calibrated collective_latency;    // seconds: software cost of one tensor-parallel collective call, on top of
+                                    // the per-hop link latency
+  Calibrated comm_compute_share;    // fraction of the compute units a normal (throughput) all-to-all kernel
+                                    // occupies while it runs (DeepEP: 20 SMs); low-latency kernels take none
+  Calibrated kernel_latency;        // seconds per kernel: launch, pipeline fill and drain on top of its roofline
+  Calibrated step_overhead;         // seconds per step the host adds on the critical path
 };
 
 struct HardwareSpec {
@@ -49,5 +56,21 @@ struct HardwareSpec {
   double usd_per_hour = 0;
   std::string price_source, price_date;
 };
+
+// Whether the deployment's GEMMs run at an 8-bit peak on this hardware (gemm_is_8bit and the hardware has it).
+inline bool gemm_runs_8bit(const HardwareSpec& h, const DeploymentSpec& d) {
+  return gemm_is_8bit(d) && (d.weights == DType::fp8 ? h.flops_fp8 : h.flops_int8) > 0;
+}
+
+// Nominal peak of the GEMM precision the deployment runs: FP8 or INT8 peak when 8-bit, else BF16.
+inline double gemm_peak_flops(const HardwareSpec& h, const DeploymentSpec& d) {
+  if (!gemm_runs_8bit(h, d)) return h.flops_bf16;
+  return d.weights == DType::fp8 ? h.flops_fp8 : h.flops_int8;
+}
+
+// The calibrated efficiency that goes with gemm_peak_flops.
+inline double gemm_efficiency(const HardwareSpec& h, const DeploymentSpec& d) {
+  return gemm_runs_8bit(h, d) ? h.eff.gemm_8bit.value : h.eff.gemm.value;
+}
 
 }  // namespace moesim

@@ -20,6 +20,8 @@ struct BatchLoad {
   std::vector<int64_t> expert_tokens;       // [num_logical] kept assignments per logical expert
   std::vector<int64_t> device_assignments;  // [devices] kept assignments per device (T_i in Pangu Eq. 3)
   std::vector<int32_t> distinct_experts;    // [devices] distinct physical experts activated per device
+  std::vector<int64_t> slot_tokens;         // [num_physical] kept assignments per physical slot (replicas split
+                                            // an expert's tokens as Placement::slot_for deals them)
   std::vector<int64_t> pair_tokens;         // [devices, devices] tokens src -> dst, once per destination device
   std::vector<int64_t> pair_assignments;    // [devices, devices] assignments src -> dst, once per expert copy
   int nodes = 1;                            // devices / devices_per_node, rounded up

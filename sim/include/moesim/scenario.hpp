@@ -102,6 +102,14 @@ struct PublishedFigure {
   // When set: the figure checked is the ratio (case ratio_of's metric) / (this case's metric), predicted
   // and published alike, e.g. MoE throughput over dense throughput on the same hardware.
   std::string ratio_of;
+  // "held_out": only judges the model; "calibration": a calibrated hardware value was derived from this
+  // figure (the hardware preset's source says which one), so it does not test that value.
+  std::string role = "held_out";
+  // A held-out figure the model is known not to reproduce (known_miss: {error, reason}): the error it gives
+  // (signed) and why. Reported as a miss, not hidden; a change that moves the error away from it shows.
+  bool known_miss = false;
+  double miss_error = 0;
+  std::string miss_reason;
 };
 
 struct ScenarioSpec {

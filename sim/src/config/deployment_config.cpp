@@ -20,10 +20,14 @@ constexpr const auto& kExperts = schema::kDeploymentExperts;
 constexpr const auto& kShared = schema::kDeploymentShared;
 constexpr const auto& kDtypes = schema::kDeploymentDtypes;
 constexpr const auto& kMtp = schema::kDeploymentMtp;
-constexpr std::array<K, 2> kPhase = {"decode", "prefill"};
+constexpr const auto& kTraining = schema::kDeploymentTraining;
+constexpr std::array<K, 3> kRecompute = {"none", "selective", "full"};
+constexpr std::array<K, 3> kPhase = {"decode", "prefill", "training"};
 constexpr std::array<K, 3> kDType = {"bf16", "fp8", "int8"};
 constexpr std::array<K, 3> kAllToAll = {"auto", "normal", "low_latency"};
 using schema::kPublished;
+constexpr const auto& kMiss = schema::kPublishedMiss;
+constexpr std::array<K, 2> kRole = {"held_out", "calibration"};
 
 using Reader = void (*)(const YAML::Node&, DeploymentSpec&, const std::string&, const std::string&);
 
@@ -75,6 +79,13 @@ void read_sections(const YAML::Node& n, DeploymentSpec& d, const std::string& fi
         if (q == "tokens") d.mtp_tokens = read_int(w, IntKind::non_negative, file, qk);
         else d.mtp_acceptance = read_number(w, NumKind::unit_interval, file, qk);
       });
+    else if (k == "training")
+      each(v, kTraining, file, key, [&](const std::string& q, const YAML::Node& w, const std::string& qk) {
+        if (q == "recompute") d.training.recompute = static_cast<Recompute>(read_choice(w, kRecompute, file, qk));
+        else if (q == "zero_shards") d.training.zero_shards = read_int(w, IntKind::positive, file, qk);
+        else if (q == "pipeline_stages") d.training.pipeline_stages = read_int(w, IntKind::positive, file, qk);
+        else d.training.micro_batches = read_int(w, IntKind::positive, file, qk);
+      });
   });
 }
 
@@ -101,6 +112,18 @@ void check_layout(const DeploymentSpec& d, const ScenarioSpec& s, const std::str
   };
   needs(d.weights, "weights");
   needs(d.activations, "activations");
+  if (d.weights != DType::bf16 && d.activations != DType::bf16 && d.weights != d.activations)
+    throw Error(file, "deployment.dtypes.activations", to_string(d.activations),
+                std::string("8-bit GEMMs need weights and activations of one kind (weights are ") + to_string(d.weights) + ")");
+  const TrainingSpec& t = d.training;
+  if (d.phase != Phase::training && (t.zero_shards != 1 || t.recompute != Recompute::none || t.pipeline_stages != 1 || t.micro_batches != 1))
+    throw Error(file, "deployment.training", to_string(d.phase), "applies to phase: training only");
+  if (t.zero_shards > d.attention.dp)
+    throw Error(file, "deployment.training.zero_shards", std::to_string(t.zero_shards),
+                "cannot exceed the data-parallel degree deployment.attention.dp (" + std::to_string(d.attention.dp) + ")");
+  if (t.pipeline_stages > s.model.num_layers)
+    throw Error(file, "deployment.training.pipeline_stages", std::to_string(t.pipeline_stages),
+                "exceeds the model's " + std::to_string(s.model.num_layers) + " blocks");
 }
 
 }  // namespace
@@ -144,6 +167,15 @@ std::vector<PublishedFigure> published_from_node(const YAML::Node& n, const std:
       else if (k == "value") f.value = read_number(v, NumKind::positive, file, kk);
       else if (k == "tolerance") f.tolerance = read_number(v, NumKind::positive, file, kk);
       else if (k == "ratio_of") f.ratio_of = read_string(v, file, kk);
+      else if (k == "role") f.role = std::string(kRole[read_choice(v, kRole, file, kk)]);
+      else if (k == "known_miss") {
+        f.known_miss = true;
+        each(v, kMiss, file, kk, [&](const std::string& q, const YAML::Node& w, const std::string& qk) {
+          if (q == "error") f.miss_error = read_number(w, NumKind::any, file, qk);
+          else f.miss_reason = read_string(w, file, qk);
+        });
+        if (f.miss_reason.empty()) throw Error(file, child_key(kk, "reason"), "", "missing required key");
+      }
       else f.source = read_string(v, file, kk);
     });
     if (f.metric.empty()) throw Error(file, child_key(key, "metric"), "", "missing required key");

@@ -82,6 +82,7 @@ void read_efficiencies(const YAML::Node& n, Efficiencies& e, const std::string& 
     return read_calibrated(required(n, k, file, key), fraction, file, child_key(key, k));
   };
   e.gemm = cal("gemm", true);
+  e.gemm_8bit = cal("gemm_8bit", true);
   e.grouped_gemm = cal("grouped_gemm", true);
   e.attention = cal("attention", true);
   e.memory = cal("memory", true);
@@ -89,8 +90,13 @@ void read_efficiencies(const YAML::Node& n, Efficiencies& e, const std::string& 
   e.scale_out = cal("scale_out", true);
   e.scale_up_low_latency = cal("scale_up_low_latency", true);
   e.all_to_all_latency = cal("all_to_all_latency", false);
+  e.collective_latency = cal("collective_latency", false);
+  e.comm_compute_share = cal("comm_compute_share", false);
+  if (e.comm_compute_share.value >= 1.0)
+    throw Error(file, child_key(child_key(key, "comm_compute_share"), "value"), node_text(n["comm_compute_share"]["value"]),
+                "expected a fraction of the compute units in [0, 1)");
+  e.kernel_latency = cal("kernel_latency", false);
   e.step_overhead = cal("step_overhead", false);
-  e.layer_overhead = cal("layer_overhead", false);
 }
 
 HardwareSpec convert(const YAML::Node& n, const std::string& file, const std::string& key) {

@@ -89,8 +89,10 @@ const std::vector<Section>& sections() {
       {"deployment.shared_experts", Kind::map, kDeploymentShared},
       {"deployment.dtypes", Kind::map, kDeploymentDtypes},
       {"deployment.mtp", Kind::map, kDeploymentMtp},
+      {"deployment.training", Kind::map, kDeploymentTraining},
       {"published", Kind::list, {}},
       {"published[]", Kind::map, kPublished},
+      {"published[].known_miss", Kind::map, kPublishedMiss},
   };
   return s;
 }

@@ -46,14 +46,17 @@ inline constexpr std::array<K, 30> kInlineModel = {
     "scoring",       "norm_topk_prob",     "routed_scaling_factor", "router"};
 
 // deployment: (config/deployment_config.cpp) and its nested mappings.
-inline constexpr std::array<K, 10> kDeployment = {"phase",  "context_length", "attention",  "experts", "shared_experts",
-                                                  "dtypes", "overlap",        "all_to_all", "mtp",     "cost_model"};
+inline constexpr std::array<K, 11> kDeployment = {"phase",  "context_length", "attention",  "experts", "shared_experts",
+                                                  "dtypes", "overlap",        "all_to_all", "mtp",     "cost_model",
+                                                  "training"};
 inline constexpr std::array<K, 2> kDeploymentAttention = {"dp", "tp"};
 inline constexpr std::array<K, 2> kDeploymentExperts = {"ep", "tp"};
 inline constexpr std::array<K, 1> kDeploymentShared = {"tp"};
 inline constexpr std::array<K, 5> kDeploymentDtypes = {"weights", "activations", "kv_cache", "dispatch", "combine"};
 inline constexpr std::array<K, 2> kDeploymentMtp = {"tokens", "acceptance"};
-inline constexpr std::array<K, 5> kPublished = {"metric", "value", "tolerance", "source", "ratio_of"};
+inline constexpr std::array<K, 4> kDeploymentTraining = {"zero_shards", "recompute", "pipeline_stages", "micro_batches"};
+inline constexpr std::array<K, 7> kPublished = {"metric", "value", "tolerance", "source", "ratio_of", "role", "known_miss"};
+inline constexpr std::array<K, 2> kPublishedMiss = {"error", "reason"};
 
 // A hardware preset file (config/hardware_config.cpp); an inline cluster.hardware mapping may also say
 // `preset` (kHardwareInline) and then overrides the preset key by key.
@@ -62,9 +65,11 @@ inline constexpr std::array<K, 7> kHardwareInline = {"preset", "name", "descript
 inline constexpr std::array<K, 8> kHardwareNominal = {"flops_bf16",       "flops_fp8",        "flops_int8", "memory_bytes",
                                                       "memory_bandwidth", "devices_per_node", "scale_up",   "scale_out"};
 inline constexpr std::array<K, 3> kHardwareLink = {"name", "bandwidth", "latency"};
-inline constexpr std::array<K, 10> kHardwareCalibrated = {"gemm",          "grouped_gemm",  "attention",  "memory",
-                                                          "scale_up",      "scale_out",     "scale_up_low_latency",
-                                                          "all_to_all_latency", "step_overhead", "layer_overhead"};
+inline constexpr std::array<K, 13> kHardwareCalibrated = {"gemm",           "gemm_8bit",          "grouped_gemm",
+                                                          "attention",      "memory",             "scale_up",
+                                                          "scale_out",      "scale_up_low_latency", "all_to_all_latency",
+                                                          "collective_latency", "comm_compute_share", "kernel_latency",
+                                                          "step_overhead"};
 inline constexpr std::array<K, 2> kHardwareEntry = {"value", "source"};
 inline constexpr std::array<K, 3> kHardwarePrice = {"usd_per_hour", "source", "date"};
 

@@ -13,7 +13,22 @@ const char* to_string(DType d) {
   }
   return "?";
 }
-const char* to_string(Phase p) { return p == Phase::decode ? "decode" : "prefill"; }
+const char* to_string(Phase p) {
+  switch (p) {
+    case Phase::decode: return "decode";
+    case Phase::prefill: return "prefill";
+    case Phase::training: return "training";
+  }
+  return "?";
+}
+const char* to_string(Recompute r) {
+  switch (r) {
+    case Recompute::none: return "none";
+    case Recompute::selective: return "selective";
+    case Recompute::full: return "full";
+  }
+  return "?";
+}
 const char* to_string(AllToAll a) { return a == AllToAll::normal ? "normal" : "low_latency"; }
 
 const char* to_string(Popularity p) {

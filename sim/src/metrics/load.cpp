@@ -28,7 +28,7 @@ BatchLoad measure_load(const Assignments& a, const Placement& p, int devices_per
   L.nodes = nodes;
   L.pair_node_tokens.assign(static_cast<size_t>(D) * nodes, 0);
 
-  std::vector<uint8_t> slot_used(static_cast<size_t>(p.num_physical()), 0);  // [num_physical]
+  L.slot_tokens.assign(static_cast<size_t>(p.num_physical()), 0);
   // Last token (plus one) that reached each device / node: a set without clearing per token.
   std::vector<int64_t> device_seen(static_cast<size_t>(D), 0);                     // [devices]
   std::vector<int64_t> node_seen(static_cast<size_t>(nodes), 0);                   // [nodes]
@@ -43,7 +43,7 @@ BatchLoad measure_load(const Assignments& a, const Placement& p, int devices_per
       const int32_t dev = p.phy2dev[static_cast<size_t>(slot)];
       ++L.expert_tokens[static_cast<size_t>(e)];
       ++L.device_assignments[static_cast<size_t>(dev)];
-      slot_used[static_cast<size_t>(slot)] = 1;
+      ++L.slot_tokens[static_cast<size_t>(slot)];
       ++L.pair_assignments[static_cast<size_t>(src * D + dev)];
       if (device_seen[static_cast<size_t>(dev)] != t + 1) {
         device_seen[static_cast<size_t>(dev)] = t + 1;
@@ -59,7 +59,7 @@ BatchLoad measure_load(const Assignments& a, const Placement& p, int devices_per
     }
   }
   for (int q = 0; q < p.num_physical(); ++q)
-    if (slot_used[static_cast<size_t>(q)]) ++L.distinct_experts[static_cast<size_t>(p.phy2dev[static_cast<size_t>(q)])];
+    if (L.slot_tokens[static_cast<size_t>(q)] > 0) ++L.distinct_experts[static_cast<size_t>(p.phy2dev[static_cast<size_t>(q)])];
   return L;
 }
 

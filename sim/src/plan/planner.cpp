@@ -94,8 +94,19 @@ BatchLoad scale_load(const BatchLoad& sample, int64_t tokens, const Placement& p
   b.dropped = up(sample.dropped);
   b.token_dest_devices = up(sample.token_dest_devices);
   b.token_dest_nodes = up(sample.token_dest_nodes);
-  for (auto* v : {&b.expert_tokens, &b.device_assignments, &b.pair_tokens, &b.pair_assignments, &b.pair_node_tokens})
+  for (auto* v : {&b.expert_tokens, &b.device_assignments, &b.slot_tokens, &b.pair_tokens, &b.pair_assignments,
+                  &b.pair_node_tokens})
     for (auto& x : *v) x = up(x);
+  // The cost model reads a slot's weights when it holds tokens: slots the sample left empty but that the
+  // bigger batch activates (distinct_experts above) get 1 assignment each, the device's lowest empty slots
+  // first, so their weight reads are counted; one token's FLOPs are negligible beside them.
+  std::vector<int32_t> active(b.distinct_experts.size(), 0);
+  for (size_t q = 0; q < b.slot_tokens.size(); ++q)
+    if (b.slot_tokens[q] > 0) ++active[size_t(placement.phy2dev[q])];
+  for (size_t q = 0; q < b.slot_tokens.size(); ++q) {
+    const auto d = size_t(placement.phy2dev[q]);
+    if (b.slot_tokens[q] == 0 && active[d] < b.distinct_experts[d]) b.slot_tokens[q] = 1, ++active[d];
+  }
   return b;
 }
 

@@ -25,12 +25,17 @@ const std::vector<Part>& parts() {
       {"dense layers", [](const ThroughputResult::Breakdown& b) { return b.dense_layers_s; }},
       {"shared experts", [](const ThroughputResult::Breakdown& b) { return b.shared_experts_s; }},
       {"routed experts", [](const ThroughputResult::Breakdown& b) { return b.routed_experts_s; }},
+      {"router", [](const ThroughputResult::Breakdown& b) { return b.router_s; }},
       {"TP all-reduce", [](const ThroughputResult::Breakdown& b) { return b.tp_comm_s; }},
       {"all-to-all, exposed", [](const ThroughputResult::Breakdown& b) { return b.exposed_comm_s; }},
       {"MTP", [](const ThroughputResult::Breakdown& b) { return b.mtp_s; }},
+      {"embedding", [](const ThroughputResult::Breakdown& b) { return b.embedding_s; }},
       {"LM head", [](const ThroughputResult::Breakdown& b) { return b.lm_head_s; }},
       {"overhead", [](const ThroughputResult::Breakdown& b) { return b.overhead_s; }},
       {"lost to imbalance", [](const ThroughputResult::Breakdown& b) { return b.imbalance_s; }},
+      {"optimizer, gradient sync, bubble", [](const ThroughputResult::Breakdown& b) {
+         return b.optimizer_s + b.exposed_grad_sync_s + b.pipeline_bubble_s;
+       }},
   };
   return p;
 }

@@ -1,5 +1,7 @@
 #include "report/scenario_json.hpp"
 
+#include "report/throughput_report.hpp"
+
 namespace moesim {
 
 using nlohmann::ordered_json;
@@ -86,6 +88,10 @@ ordered_json to_json(const ScenarioSpec& s) {
   j["file"] = s.file;
   j["model"] = to_json(s.model);
   j["cluster"] = {{"devices", s.cluster.devices}, {"devices_per_node", s.cluster.devices_per_node}};
+  if (s.deployment.enabled) {  // the throughput model's inputs: only with a deployment, so other documents keep their keys
+    j["cluster"]["hardware"] = hardware_json(s.hardware);
+    j["deployment"] = deployment_json(s.deployment);
+  }
   j["run"] = {{"steps", s.run.steps},
               {"tokens_per_step", s.run.tokens_per_step},
               {"tokens_per_sequence", s.run.tokens_per_sequence},

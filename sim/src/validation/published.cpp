@@ -52,7 +52,8 @@ std::vector<ValidationRow> validate_published(const std::vector<std::string>& fi
     for (size_t i = 0; i < c.spec.published.size(); ++i) {
       const PublishedFigure& p = c.spec.published[i];
       const std::string key = "published[" + std::to_string(i) + "]";
-      ValidationRow row{name, p.metric, figure(c, p.metric, key + ".metric"), p.value, 0, p.tolerance, p.source};
+      ValidationRow row{name, p.metric, figure(c, p.metric, key + ".metric"), p.value, 0, p.tolerance, p.source, p.role,
+                        p.known_miss, p.miss_error, p.miss_reason};
       if (!p.ratio_of.empty()) {
         const auto other = cases.find(p.ratio_of);
         if (other == cases.end()) throw Error(c.spec.file, key + ".ratio_of", p.ratio_of, "no such validation case in this run");

@@ -1,0 +1,30 @@
+#include "cost/training.hpp"
+
+#include "cost/memory.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace moesim::cost {
+
+OptimizerCost optimizer_step(const Layout& L) {
+  const DeploymentSpec& d = L.dep;
+  const int ep = std::max(1, d.experts.dp);
+  const int slots = L.m.is_moe() ? int(std::ceil(double(L.m.num_experts) / ep)) : 0;
+  const DeviceParams p = device_params(L, slots);
+  const int shards = std::max(1, d.training.zero_shards);
+  OptimizerCost c;
+  c.optimizer = L.rates.stream((p.replicated / shards + p.experts) * kAdamBytesPerParam);
+  const int n = d.attention.dp;
+  if (n > 1) {
+    const double frac = double(n - 1) / n;
+    const double bytes = shards > 1 ? frac * p.replicated * (4.0 + 2.0) : 2.0 * frac * p.replicated * 4.0;
+    const bool inside = L.devices <= L.devices_per_node;
+    const Link& link = inside ? L.hw.scale_up : L.hw.scale_out;
+    const double bw = link.bandwidth_bytes_per_s * (inside ? L.hw.eff.scale_up.value : L.hw.eff.scale_out.value);
+    c.grad_sync_s = bytes / bw + 2.0 * (n - 1) * link.latency_s + L.hw.eff.collective_latency.value;
+  }
+  return c;
+}
+
+}  // namespace moesim::cost
