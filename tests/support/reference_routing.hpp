@@ -181,14 +181,26 @@ inline std::optional<Assignments> route(const RouterSpec& spec, const Scores& sc
   return out;
 }
 
-// Capacity: walk tokens in order; an expert keeps its first C assignments, later ones are dropped.
+// Capacity in GShard's priority order (arXiv 2006.16668 Algorithm 1; fairseq top2gating's
+// `locations2 += sum(mask1)`): list every (slot, token) assignment, sort by slot first, then token, and
+// let each expert keep the first C of that list; the rest are dropped.
 inline void apply_capacity(double factor, int num_experts, int k, Assignments& a) {
   if (factor <= 0 || a.tokens == 0) return;
   const auto C = static_cast<int64_t>(std::ceil(factor * double(a.tokens * k) / num_experts * (1 - 1e-12)));
+  struct Request {
+    int slot;
+    int64_t token;
+  };
+  std::vector<Request> order;
+  for (int64_t t = 0; t < a.tokens; ++t)
+    for (int s = 0; s < a.slots; ++s)
+      if (a.expert_at(t, s) >= 0) order.push_back({s, t});
+  std::sort(order.begin(), order.end(),
+            [](const Request& x, const Request& y) { return x.slot != y.slot ? x.slot < y.slot : x.token < y.token; });
   std::vector<int64_t> used(num_experts, 0);
   a.dropped.assign(a.expert.size(), 0);
-  for (size_t i = 0; i < a.expert.size(); ++i) {
-    if (a.expert[i] < 0) continue;
+  for (const Request& r : order) {
+    const size_t i = static_cast<size_t>(r.token) * a.slots + r.slot;
     if (used[a.expert[i]]++ < C) continue;
     a.dropped[i] = 1;
     a.weight[i] = 0.0f;

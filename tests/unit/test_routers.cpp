@@ -263,6 +263,24 @@ TEST(Capacity, EarlierTokensWin) {
   EXPECT_TRUE(c.dropped.empty());
 }
 
+// GShard priority: 2 tokens, 2 experts, k=2, token 0 wants [0, 1], token 1 wants [1, 0]; factor 0.5 ->
+// C = ceil(0.5 * 2 * 2 / 2) = 1. Slot 0 first: token 0 takes expert 0, token 1 takes expert 1 (both
+// buffers now full); slot 1: token 0's expert 1 and token 1's expert 0 are dropped. Each token keeps its
+// 1st choice. (Token by token, token 0 would have filled both experts and token 1 would get neither.)
+TEST(Capacity, FirstChoicesOfAllTokensBeforeSecondChoices) {
+  Assignments a;
+  a.resize(2, 2);
+  a.expert = {0, 1, 1, 0};
+  a.weight = {0.6f, 0.4f, 0.7f, 0.3f};
+  apply_capacity(CapacitySpec{0.5}, 2, 2, a);
+  EXPECT_TRUE(a.is_kept(0, 0) && a.is_kept(1, 0));
+  EXPECT_TRUE(a.is_dropped(0, 1) && a.is_dropped(1, 1));
+  EXPECT_EQ(a.weight_at(0, 0), 0.6f);
+  EXPECT_EQ(a.weight_at(1, 0), 0.7f);
+  EXPECT_EQ(a.weight_at(0, 1), 0.0f);
+  EXPECT_EQ(a.dropped_count, 2);
+}
+
 // factor 1.1, 100 tokens, k=1, 10 experts: C = 1.1 * 100 / 10 = 11 exactly (fp64 gives
 // 11.000000000000002, whose naive ceil would be 12). All 100 on expert 0 -> 11 kept, 89 dropped.
 TEST(Capacity, ExactIntegerCapacityIsNotRoundedUp) {

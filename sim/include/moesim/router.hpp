@@ -35,8 +35,9 @@ class TokenwiseRouter : public Router {
   RouterSpec spec_;
 };
 
-// Applies per-expert capacity C = ceil(factor * tokens * k / experts) in token order (earlier tokens
-// win, as in GShard): assignments beyond C are marked dropped and counted. factor <= 0: no-op.
+// Applies per-expert capacity C = ceil(factor * tokens * k / experts) in GShard's priority order: all
+// tokens' 1st choices (slot 0) in token order, then all 2nd choices, etc.; assignments beyond C are
+// marked dropped (weight 0) and counted. factor <= 0: no-op.
 void apply_capacity(const CapacitySpec& cap, int num_experts, int k, Assignments& a);
 
 // Checks the spec against the router's constraints; throws Error(file, key_prefix + ".k", ...) etc.
