@@ -130,8 +130,8 @@ void register_targets(const RouterRegistry& routers) {
   topk.tokens = kTokens;
 
   // DeepSeek-V3 config.json: n_routed_experts 256, n_group 8, topk_group 4, num_experts_per_tok 8,
-  // scoring_func sigmoid, norm_topk_prob true, routed_scaling_factor 2.5, plus the
-  // e_score_correction_bias (here small random values).
+  // scoring_func sigmoid, norm_topk_prob true, routed_scaling_factor 2.5, topk_method noaux_tc (groups
+  // scored by their top-2 sum), plus the e_score_correction_bias (here small random values).
   RouteCase deepseek;
   deepseek.spec.name = "group_limited";
   deepseek.spec.num_experts = 256;
@@ -139,6 +139,7 @@ void register_targets(const RouterRegistry& routers) {
   deepseek.spec.groups = 8;
   deepseek.spec.topk_group = 4;
   deepseek.spec.scoring = ScoringFunc::sigmoid;
+  deepseek.spec.group_score = GroupScore::top2_sum;
   deepseek.spec.normalize = true;
   deepseek.spec.scaling = 2.5;
   deepseek.bias = normal_values(256, /*seed=*/1, /*stream=*/mix64(0xb1a5), /*stddev=*/0.01f);

@@ -56,6 +56,8 @@ std::map<std::string, SpecMaker> spec_makers() {
        [](const Shape& sh, int v) {
          RouterSpec s = base_spec("group_limited", sh, v);
          s.topk_group = v == 2 ? 0 : sh.topk_group;  // 0 = all groups
+         // top2_sum with softmax and sigmoid (variants 2, 1), max with both (0, 3)
+         s.group_score = (v == 1 || v == 2) ? GroupScore::top2_sum : GroupScore::max;
          return s;
        }},
       {"expert_choice",

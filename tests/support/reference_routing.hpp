@@ -1,7 +1,8 @@
 // tests/support/reference_routing.hpp: plain, obviously-correct routers to check the fast path against.
 // Sort-based (std::stable_sort of expert ids by descending key, so equal keys keep the lower id first),
 // one token at a time, weights in fp64. Selection keys are computed exactly as the routers define them
-// (sim/src/routing/routing_common.hpp): the logits when there is no bias, else fp32 score + bias, the fp32
+// (sim/src/routing/routing_common.hpp): the logits when there is no bias (group_limited top2_sum: the
+// fp32 scores, since it adds them), else fp32 score + bias, the fp32
 // softmax being routing::exp_f32 (the routers' own scalar exp, fast_math.hpp), the sum in fp64 in 16
 // lanes (expert e in lane e % 16) added pairwise at the end. So the chosen indices must match exactly;
 // weights (fp64 here, with std::exp) match to fp32 rounding.
@@ -89,7 +90,7 @@ inline void write_token(const RouterSpec& spec, int64_t t, const std::vector<int
 // One token's experts for the token-wise routers (topk, moge, group_limited, hash).
 inline std::vector<int> choose(const RouterSpec& spec, const float* x, std::span<const float> bias) {
   const int n = spec.num_experts, k = spec.k;
-  const std::vector<float> key = selection_keys(spec.scoring, x, n, bias);
+  std::vector<float> key = selection_keys(spec.scoring, x, n, bias);
   std::vector<int> chosen;
   if (spec.name == "topk") {
     const std::vector<int> order = rank_desc(key);
@@ -102,11 +103,13 @@ inline std::vector<int> choose(const RouterSpec& spec, const float* x, std::span
     }
   } else if (spec.name == "group_limited") {
     const int per = n / spec.groups, kept = spec.topk_group == 0 ? spec.groups : spec.topk_group;
+    // A top-2 sum adds scores, never logits: with no bias its keys are the fp32 scores themselves.
+    if (bias.empty() && spec.group_score == GroupScore::top2_sum) key = scores_f32(spec.scoring, x, n);
     std::vector<float> group_score(spec.groups);
     for (int g = 0; g < spec.groups; ++g) {
       std::vector<float> v(key.begin() + g * per, key.begin() + (g + 1) * per);
       std::sort(v.begin(), v.end(), std::greater<float>());
-      group_score[g] = bias.empty() ? v[0] : v[0] + v[1];
+      group_score[g] = spec.group_score == GroupScore::max ? v[0] : v[0] + v[1];
     }
     const std::vector<int> group_order = rank_desc(group_score);
     std::vector<float> masked(n, -INFINITY);
@@ -163,6 +166,7 @@ inline Assignments expert_choice(const RouterSpec& spec, const Scores& scores) {
 
 // The reference decision for a registered router name, or nullopt when there is none.
 inline std::optional<Assignments> route(const RouterSpec& spec, const Scores& scores, std::span<const float> bias) {
+  if (bias.empty()) bias = spec.bias;  // the static bias, as the routers do
   if (spec.name == "expert_choice") return expert_choice(spec, scores);
   if (spec.name != "topk" && spec.name != "moge" && spec.name != "group_limited" && spec.name != "hash")
     return std::nullopt;

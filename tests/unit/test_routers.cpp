@@ -161,16 +161,46 @@ TEST(GroupLimited, NoBiasUsesGroupMax) {
   expect_token(route(s, v3_scores()), 0, {0, 3, 2}, {.9 / 1.9 * 2.5, .8 / 1.9 * 2.5, .2 / 1.9 * 2.5});
 }
 
-// Zero bias (non-empty): group score = top-2 sum: [.95, 1.0, 1.45, .7] -> groups 2, 1 -> experts {2,3,4,5}
-// -> 3 (.8), 5 (.75), 4 (.7).
-TEST(GroupLimited, BiasUsesTopTwoSum) {
-  expect_token(route(v3_spec(), v3_scores(), std::vector<float>(8, 0.0f)), 0, {3, 5, 4}, {.8, .75, .7});
+// group_score top2_sum (DeepSeek-V3 noaux_tc): group score = top-2 sum: [.95, 1.0, 1.45, .7] -> groups
+// 2, 1 -> experts {2,3,4,5} -> 3 (.8), 5 (.75), 4 (.7). The same with no bias and with a zero bias; a
+// zero bias with group_score max stays with the group max (groups 0, 1 as in NoBiasUsesGroupMax).
+TEST(GroupLimited, TopTwoSumWithOrWithoutBias) {
+  RouterSpec s = v3_spec();
+  s.group_score = GroupScore::top2_sum;
+  expect_token(route(s, v3_scores()), 0, {3, 5, 4}, {.8, .75, .7});
+  expect_token(route(s, v3_scores(), std::vector<float>(8, 0.0f)), 0, {3, 5, 4}, {.8, .75, .7});
+  expect_token(route(v3_spec(), v3_scores(), std::vector<float>(8, 0.0f)), 0, {0, 3, 2}, {.9, .8, .2});
 }
 
-// bias +0.5 on experts 6, 7: biased group 3 = {.8, .9}, sum 1.7 > group 2's 1.45 > 1.0 > .95
+// top2_sum adds sigmoid scores, not logits: 2 groups of 2, topk_group 1, k 1, logits [3, 3 | 10, -1].
+// Scores: sigmoid(3) = 0.952574 twice -> 1.905148; sigmoid(10) + sigmoid(-1) = 0.999955 + 0.268941 =
+// 1.268896 -> group 0 wins (a sum of logits, 6 vs 9, would pick group 1) -> expert 0 (tie with 1 -> lower).
+TEST(GroupLimited, TopTwoSumAddsScoresNotLogits) {
+  RouterSpec s = spec_of("group_limited", 4, 1);
+  s.groups = 2;
+  s.topk_group = 1;
+  s.scoring = ScoringFunc::sigmoid;
+  s.group_score = GroupScore::top2_sum;
+  expect_token(route(s, scores_of({{3, 3, 10, -1}})), 0, {0}, {1 / (1 + std::exp(-3.0))});
+}
+
+// bias +0.5 on experts 6, 7, top2_sum: biased group 3 = {.8, .9}, sum 1.7 > group 2's 1.45 > 1.0 > .95
 // -> groups 3, 2 -> biased {4: .7, 5: .75, 6: .8, 7: .9} -> 7, 6, 5; weights unbiased [.4, .3, .75].
 TEST(GroupLimited, BiasSelectsButDoesNotWeigh) {
-  expect_token(route(v3_spec(), v3_scores(), {0, 0, 0, 0, 0, 0, 0.5f, 0.5f}), 0, {7, 6, 5}, {.4, .3, .75});
+  RouterSpec s = v3_spec();
+  s.group_score = GroupScore::top2_sum;
+  expect_token(route(s, v3_scores(), {0, 0, 0, 0, 0, 0, 0.5f, 0.5f}), 0, {7, 6, 5}, {.4, .3, .75});
+}
+
+// A static bias in the spec (router.bias) acts as if route() had been given it; a bias passed to route()
+// (the dynamic one) takes its place. Same case as above: static +0.5 on 6, 7 -> 7, 6, 5; passing +0.5 on
+// experts 0, 1 instead: group 0 = {1.4, .55} -> 1.95 first, then group 2 (1.45) -> 0, 5, 4.
+TEST(GroupLimited, StaticBiasUnlessOneIsPassed) {
+  RouterSpec s = v3_spec();
+  s.group_score = GroupScore::top2_sum;
+  s.bias = {0, 0, 0, 0, 0, 0, 0.5f, 0.5f};
+  expect_token(route(s, v3_scores()), 0, {7, 6, 5}, {.4, .3, .75});
+  expect_token(route(s, v3_scores(), {0.5f, 0.5f, 0, 0, 0, 0, 0, 0}), 0, {0, 5, 4}, {.9, .75, .7});
 }
 
 // topk_group = 0 keeps every group: the result is plain top-3: 0 (.9), 3 (.8), 5 (.75).
@@ -331,6 +361,15 @@ TEST(Validate, NamesTheViolatedLimit) {
   c.capacity_factor = -0.5;
   expect_invalid(c, "setups[1].router.capacity_factor", "-0.5",
                  "capacity_factor must be a finite number >= 0 (0 means 1.0)");
+  c.capacity_factor = 0;
+  c.bias.assign(64, 0.0f);
+  expect_invalid(c, "setups[1].router.bias", "64 entries",
+                 "the expert_choice router does not select with a bias; use topk, moge or group_limited, or leave it out");
+  RouterSpec b = spec_of("topk", 4, 2);
+  b.bias = {0, 0, 0};
+  expect_invalid(b, "setups[1].router.bias", "3 entries", "the bias needs one entry per expert (4)");
+  b.bias = {0, 0, std::numeric_limits<float>::infinity(), 0};
+  expect_invalid(b, "setups[1].router.bias[2]", "inf", "bias entries must be finite");
 }
 
 // Distance in units in the last place between two finite non-negative floats: the difference of their bit
@@ -391,6 +430,7 @@ TEST(Simd, ScalarAndDispatchedPathsAreBitIdentical) {
       s.scoring = (variant & 1) ? ScoringFunc::sigmoid : ScoringFunc::softmax;
       s.normalize = (variant & 2) != 0;
       s.scaling = (variant & 2) ? 2.5 : 1.0;
+      s.group_score = (variant == 1 || variant == 2) ? GroupScore::top2_sum : GroupScore::max;
       specs.push_back(s);
     }
   for (RouterSpec s : specs)

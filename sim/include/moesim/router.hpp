@@ -16,7 +16,8 @@ class Router {
   virtual ~Router() = default;
 
   // scores: [tokens, num_experts] logits. bias: [num_experts] added to the scores for selection
-  // only (DeepSeek aux-loss-free balancing), or empty. Fills `out` completely (it resizes it).
+  // only (DeepSeek aux-loss-free balancing), or empty: then the spec's static bias (RouterSpec::bias,
+  // itself possibly empty) is used. Fills `out` completely (it resizes it).
   // Must give identical results whatever pool.threads() is.
   virtual void route(const Scores& scores, std::span<const float> bias, Assignments& out, ThreadPool& pool) const = 0;
 };

@@ -17,6 +17,7 @@ void TokenwiseRouter::route(const Scores& scores, std::span<const float> bias, A
   const int64_t tokens = scores.rows();
   MOESIM_CHECK(scores.cols() == spec_.num_experts, spec_.name + ": scores have " + std::to_string(scores.cols()) +
                                                        " columns for " + std::to_string(spec_.num_experts) + " experts");
+  if (bias.empty()) bias = spec_.bias;  // the static bias (may be empty too)
   MOESIM_CHECK(bias.empty() || static_cast<int64_t>(bias.size()) == spec_.num_experts,
                spec_.name + ": bias has " + std::to_string(bias.size()) + " entries, not one per expert");
   MOESIM_CHECK(spec_.k >= 1 && spec_.k <= spec_.num_experts, spec_.name + ": unvalidated k " + std::to_string(spec_.k));

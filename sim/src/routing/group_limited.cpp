@@ -1,10 +1,14 @@
 // routing/group_limited.cpp: DeepSeek-V3 group-limited routing (arXiv 2412.19437 section 2.1.2;
 // deepseek-ai/DeepSeek-V3 inference/model.py `Gate`; routing.md section 4), in the reference order:
 //   s = sigmoid|softmax(logits); biased = s + bias (selection only);
-//   group score = max of the group's scores with no bias, else the sum of its top-2 biased scores;
+//   group score (router.group_score) = the group's largest selection key (`max`, DeepSeek-V2
+//   group_limited_greedy), or the sum of its two largest (`top2_sum`, DeepSeek-V3 noaux_tc: model.py
+//   Gate takes topk(2).sum whenever the bias exists, which it does for V3);
 //   keep the topk_group best groups (tie -> lower group), mask the rest with -inf;
 //   top-k of the masked (biased) scores; weights = s there, normalised if asked, times scaling.
-// With no bias the selection runs on the logits (same order as s, see routing_common.hpp).
+// With no bias and group_score max the selection runs on the logits (same order as s, see
+// routing_common.hpp); a top-2 sum needs the scores themselves (a sum of sigmoids does not order groups
+// as the sum of logits does), so top2_sum selects on fp32 s (+ bias).
 #include "routing/routers.hpp"
 #include "routing/routing_common.hpp"
 
@@ -20,7 +24,9 @@ class GroupLimitedRouter final : public TokenwiseRouter {
   void route_rows(const Scores& scores, std::span<const float> bias, int64_t begin, int64_t end,
                   Assignments& out) const override {
     const int n = spec_.num_experts, k = spec_.k, groups = spec_.groups, per_group = n / groups;
-    const bool need_prob = !bias.empty() || spec_.scoring == ScoringFunc::softmax;
+    const bool top2 = spec_.group_score == GroupScore::top2_sum;
+    const bool keys_are_scores = !bias.empty() || top2;  // else the keys are the logits
+    const bool need_prob = keys_are_scores || spec_.scoring == ScoringFunc::softmax;
     const Kernels& kern = kernels();
     TopKScratch scratch(n);
     std::vector<float> prob(static_cast<size_t>(n));         // [experts] s, one token's scores
@@ -40,9 +46,11 @@ class GroupLimitedRouter final : public TokenwiseRouter {
         if (!bias.empty()) {
           for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
           kv = key.data();
+        } else if (keys_are_scores) {
+          kv = prob.data();
         }
       }
-      kern.group_scores(kv, groups, per_group, !bias.empty(), group_score.data());
+      kern.group_scores(kv, groups, per_group, top2, group_score.data());
       const int n_ranges = pick_groups(group_score.data(), group_sel, kept.data());
       float* w = out.weight.data() + t * k;
       int32_t* ex = out.expert.data() + t * k;

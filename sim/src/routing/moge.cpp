@@ -78,6 +78,7 @@ class VotingMogeRouter final : public Router {
   void route(const Scores& scores, std::span<const float> bias, Assignments& out, ThreadPool& pool) const override {
     const int64_t tokens = scores.rows();
     const int n = spec_.num_experts;
+    if (bias.empty()) bias = spec_.bias;  // the static bias (may be empty too)
     MOESIM_CHECK(scores.cols() == n, "moge voting: scores have the wrong number of columns");
     MOESIM_CHECK(bias.empty() || static_cast<int>(bias.size()) == n, "moge voting: bias is not one per expert");
     out.resize(tokens, spec_.k);

@@ -22,7 +22,8 @@ class SetupDynamics {
   // layers x experts state; expert_bytes: parameter bytes of one routed expert (migration accounting).
   SetupDynamics(const SetupSpec& setup, int layers, int experts, int64_t expert_bytes, Replace replace);
 
-  // The bias to route layer l with: empty unless router.bias_update_speed > 0.
+  // The bias to route layer l with: empty unless router.bias_update_speed > 0 (the router then uses
+  // its static router.bias, if any); else it started at router.bias (or 0) and moved every step.
   std::span<const float> bias(int layer) const {
     return bias_.empty() ? std::span<const float>{} : std::span<const float>(bias_[static_cast<size_t>(layer)]);
   }
