@@ -6,6 +6,7 @@
 //   Gate takes topk(2).sum whenever the bias exists, which it does for V3);
 //   keep the topk_group best groups (tie -> lower group), mask the rest with -inf;
 //   top-k of the masked (biased) scores; weights = s there, normalised if asked, times scaling.
+// Sigmoid scores on groups of a multiple of 16 experts (DeepSeek-V3): the fused group_limited_sigmoid kernel.
 // With no bias and group_score max the selection runs on the logits (same order as s, see
 // routing_common.hpp); a top-2 sum needs the scores themselves (a sum of sigmoids does not order groups
 // as the sum of logits does), so top2_sum selects on fp32 s (+ bias).
@@ -29,6 +30,19 @@ class GroupLimitedRouter final : public TokenwiseRouter {
     const bool need_prob = keys_are_scores || spec_.scoring == ScoringFunc::softmax;
     const Kernels& kern = kernels();
     TopKScratch scratch(n);
+    const GroupLimitedShape shape{n, groups, per_group, spec_.topk_group == 0 ? groups : spec_.topk_group, k, top2,
+                                  bias.empty() ? nullptr : bias.data()};
+    if (spec_.scoring == ScoringFunc::sigmoid && group_limited_fast_shape(shape)) {  // DeepSeek-V3: fused
+      for (int64_t t = begin; t < end; t += kRowsPerCall) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRowsPerCall, end - t));
+        const float* x = scores.data() + t * n;
+        for (int r = 0; r < rows; ++r)
+          if (t + r + kPrefetchRows < scores.rows()) prefetch_row(x + (r + kPrefetchRows) * n, n);
+        kern.group_limited_sigmoid(x, rows, shape, out.expert.data() + t * k, out.weight.data() + t * k, scratch);
+        for (int r = 0; r < rows; ++r) finish_weights(out.weight.data() + (t + r) * k, k, spec_.normalize, spec_.scaling);
+      }
+      return;
+    }
     std::vector<float> prob(static_cast<size_t>(n));         // [experts] s, one token's scores
     std::vector<float> key(static_cast<size_t>(n));          // [experts] s + bias
     std::vector<float> group_score(static_cast<size_t>(groups));
@@ -65,6 +79,8 @@ class GroupLimitedRouter final : public TokenwiseRouter {
   }
 
  private:
+  static constexpr int kRowsPerCall = 8;  // rows per group_limited_sigmoid call
+
   // score: [groups]. Writes the expert ranges of the topk_group best groups (higher score, then lower
   // group) in increasing order, adjacent groups merged, into ranges; returns how many.
   int pick_groups(const float* score, Selector<float>& sel, Range* ranges) const {

@@ -1,0 +1,243 @@
+// routing/kernels_avx512_grouped.cpp: the fused AVX-512 kernels of the grouped routers (simd.hpp): MoGE
+// with one expert per group, DeepSeek-V3 group-limited routing with sigmoid scores. Bit-identical to
+// kernels_scalar.cpp; R rows at once, stage by stage, so that the dependency chains of rows overlap.
+#include "routing/avx512_inline.hpp"  // first: it opens the AVX-512 pragma region closed at the end
+
+namespace moesim::routing {
+
+namespace {
+
+using namespace avx512;
+
+// ---- MoGE ----------------------------------------------------------------------------------------
+
+// Within each run of pg lanes (pg = 2, 4, 8, 16): its max in every lane (smax), and in every lane the
+// lowest lane of the run that attains it (lane), by butterflies of max and min.
+inline void segment_argmax(__m512 v, int pg, __m512& smax, __m512i& lane) {
+  __m512 s = v;
+  for (int j = 1; j < pg; j *= 2) s = _mm512_max_ps(s, swap_lanes(s, j));
+  __m512i li = _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, s, _CMP_EQ_OQ), _mm512_set1_epi32(16), iota32());
+  for (int j = 1; j < pg; j *= 2) li = _mm512_min_epi32(li, swap_lanes(li, j));
+  smax = s;
+  lane = li;
+}
+
+constexpr int kMaxMogeExperts = 256;
+
+// R rows, n % 16 == 0, n <= 256, pg in {2, 4, 8, 16}. Stage 1: per 16 experts the argmax and max of each
+// of its 16 / pg groups (compressed from the first lane of every run). Stage 2: the softmax denominator.
+// Stage 3: the weights of the group maxima.
+template <int R>
+void group_top1_softmax_rows(const float* x, int n, int pg, int32_t* idx, float* w) {
+  const int groups = n / pg, gpv = 16 / pg;
+  __mmask16 starts = 0;  // the first lane of every run
+  for (int lane = 0; lane < 16; lane += pg) starts = static_cast<__mmask16>(starts | (1u << lane));
+  const __mmask16 per_vec = first_lanes(static_cast<unsigned>(gpv));
+  alignas(64) float gm[R][kMaxMogeExperts / 2 + 16];  // [rows, groups] group maxima
+  __m512 lane_max[R];
+  for (int r = 0; r < R; ++r) lane_max[r] = _mm512_set1_ps(-kInf);
+  for (int i = 0, g = 0; i < n; i += 16, g += gpv)
+    for (int r = 0; r < R; ++r) {
+      __m512 s;
+      __m512i lane;
+      segment_argmax(_mm512_loadu_ps(x + r * n + i), pg, s, lane);
+      lane_max[r] = _mm512_max_ps(lane_max[r], s);
+      _mm512_mask_storeu_epi32(idx + r * groups + g, per_vec,
+                               _mm512_maskz_compress_epi32(starts, _mm512_add_epi32(lane, _mm512_set1_epi32(i))));
+      _mm512_mask_storeu_ps(gm[r] + g, per_vec, _mm512_maskz_compress_ps(starts, s));
+    }
+  float m[R];
+  bool finite = true;
+  for (int r = 0; r < R; ++r) {
+    m[r] = _mm512_reduce_max_ps(lane_max[r]);
+    finite = finite && std::isfinite(m[r]);
+  }
+  if (!finite) {  // an infinite row max: the limit rule, rare
+    scalar_kernels().group_top1_softmax(x, n, R, pg, idx, w);
+    return;
+  }
+  __m512d lo[R], hi[R];
+  for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_pd();
+  for (int b = 0; b < n; b += kSumBlock) {
+    const int nv = (n - b) / 16 < 4 ? (n - b) / 16 : 4;
+    for (int r = 0; r < R; ++r) {
+      __m512 t[4];
+      for (int j = 0; j < nv; ++j)
+        t[j] = exp16_le0(_mm512_sub_ps(_mm512_loadu_ps(x + r * n + b + 16 * j), _mm512_set1_ps(m[r])));
+      add_lanes(block_sum(t, nv), lo[r], hi[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    const double inv = 1.0 / sum_lanes(lo[r], hi[r]);
+    for (int g = 0; g < groups; g += 16) {
+      const __mmask16 live = tail_mask(g, groups);
+      const __m512 e = exp16_le0(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, gm[r] + g), _mm512_set1_ps(m[r])));
+      _mm512_mask_storeu_ps(w + r * groups + g, live, times_inv(e, inv));
+    }
+  }
+}
+
+// ---- DeepSeek-V3 group-limited -----------------------------------------------------------------
+
+// Top two of a multiset, lane by lane (b = -inf when there is one element).
+struct Top2 {
+  __m512 a, b;
+};
+inline Top2 merge(Top2 x, Top2 y) {
+  return {_mm512_max_ps(x.a, y.a), _mm512_max_ps(_mm512_min_ps(x.a, y.a), _mm512_max_ps(x.b, y.b))};
+}
+
+// permutex2var indices that fold two registers of groups L lanes wide (L = 16, 8, 4, 2) into one of
+// groups L/2 wide: output lane o of group slot q = o / (L/2) takes lane u = o % (L/2) of the first half
+// (second: + L/2) of slot q, slots of A (the 16/L of them) first, then those of B.
+struct FoldIndex {
+  int32_t lane[4][2][16];
+};
+constexpr FoldIndex make_fold_index() {
+  FoldIndex f{};
+  for (int level = 0; level < 4; ++level) {
+    const int L = 16 >> level, h = L / 2, per = 16 / L;
+    for (int second = 0; second < 2; ++second)
+      for (int o = 0; o < 16; ++o) {
+        const int q = o / h, u = o % h;
+        f.lane[level][second][o] = (q < per ? q * L : 16 + (q - per) * L) + u + (second ? h : 0);
+      }
+  }
+  return f;
+}
+alignas(64) constexpr FoldIndex kFold = make_fold_index();
+
+inline Top2 fold(Top2 a, Top2 b, int level) {
+  const __m512i i1 = _mm512_load_si512(kFold.lane[level][0]), i2 = _mm512_load_si512(kFold.lane[level][1]);
+  const Top2 first{_mm512_permutex2var_ps(a.a, i1, b.a), _mm512_permutex2var_ps(a.b, i1, b.b)};
+  const Top2 second{_mm512_permutex2var_ps(a.a, i2, b.a), _mm512_permutex2var_ps(a.b, i2, b.b)};
+  return merge(first, second);
+}
+
+// Group scores of one row of keys ([n], groups of per_group = 16 vpg): lane g holds group g's max, or
+// the fp32 sum of its top two; lanes >= groups hold -inf.
+inline __m512 group_scores16(const float* key, int groups, int vpg, bool top2) {
+  const __m512 ninf = _mm512_set1_ps(-kInf);
+  Top2 reg[16];
+  for (int g = 0; g < groups; ++g) {  // lane-wise top two of the group's vectors
+    Top2 t{_mm512_loadu_ps(key + 16 * vpg * g), ninf};
+    for (int v = 1; v < vpg; ++v) {
+      const __m512 x = _mm512_loadu_ps(key + 16 * (vpg * g + v));
+      t.b = _mm512_max_ps(t.b, _mm512_min_ps(t.a, x));
+      t.a = _mm512_max_ps(t.a, x);
+    }
+    reg[g] = t;
+  }
+  int count = groups;
+  for (int level = 0; level < 4; ++level) {  // 16 lanes per group -> 8 -> 4 -> 2 -> 1
+    const int next = (count + 1) / 2;
+    for (int p = 0; p < next; ++p) reg[p] = fold(reg[2 * p], 2 * p + 1 < count ? reg[2 * p + 1] : Top2{ninf, ninf}, level);
+    count = next;
+  }
+  return top2 ? _mm512_add_ps(reg[0].a, reg[0].b) : reg[0].a;
+}
+
+// Bit g set: group g is among the `keep` best (higher score, then lower group), from lane g of score.
+inline unsigned kept_groups(__m512 score, int groups, int keep) {
+  const __m512 s = _mm512_add_ps(score, _mm512_setzero_ps());  // -0 -> +0 for the bitwise tie test
+  __m512i rank = _mm512_popcnt_epi32(_mm512_conflict_epi32(_mm512_castps_si512(s)));
+  alignas(64) float sb[16];
+  _mm512_store_ps(sb, s);
+  const __m512i one = _mm512_set1_epi32(1);
+  for (int h = 0; h < groups; ++h)
+    rank = _mm512_mask_add_epi32(rank, _mm512_cmp_ps_mask(_mm512_set1_ps(sb[h]), s, _CMP_GT_OQ), rank, one);
+  return _mm512_mask_cmplt_epi32_mask(first_lanes(static_cast<unsigned>(groups)), rank, _mm512_set1_epi32(keep));
+}
+
+// Bit i set: vector i (experts 16 i .. 16 i + 15) belongs to a kept group (groups of vpg vectors).
+inline uint32_t kept_vectors(unsigned kept_groups, int groups, int vpg) {
+  uint32_t v = 0;
+  const uint32_t run = (1u << vpg) - 1u;
+  for (int g = 0; g < groups; ++g) v |= (0u - ((kept_groups >> g) & 1u)) & (run << (g * vpg));  // no branches
+  return v;
+}
+// All 16 lanes when bit i of kept_vecs is set, else none.
+inline __mmask16 lanes_if(uint32_t kept_vecs, int i) { return static_cast<__mmask16>(0u - ((kept_vecs >> i) & 1u)); }
+
+// R rows of a fast shape (group_limited_fast_shape). Stage 1: the selection keys into keys ([R, n]).
+// Stage 2: group scores and kept groups. Stage 3: threshold over the kept experts' lane maxima and the
+// candidates >= it. Stage 4: the candidates best first; weights sigmoid_f32 of the chosen logits.
+template <int R>
+void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys) {
+  const int n = sh.n, k = sh.k, vpg = sh.per_group / 16;
+  const bool scored = sh.bias != nullptr || sh.top2;
+  for (int i = 0; i < n; i += 16)
+    for (int r = 0; r < R; ++r) {
+      const __m512 v = _mm512_loadu_ps(x + r * n + i);
+      __m512 key = v;
+      if (scored) key = sh.bias ? _mm512_add_ps(sigmoid16(v), _mm512_loadu_ps(sh.bias + i)) : sigmoid16(v);
+      _mm512_storeu_ps(keys + r * n + i, key);
+    }
+  uint32_t kept[R];  // per row: bit i = vector i is kept
+  for (int r = 0; r < R; ++r)
+    kept[r] = kept_vectors(kept_groups(group_scores16(keys + r * n, sh.groups, vpg, sh.top2), sh.groups, sh.keep),
+                           sh.groups, vpg);
+  float t[R];
+  for (int r = 0; r < R; ++r) {
+    __m512 lane_max = _mm512_set1_ps(-kInf);
+    for (int i = 0; i < n; i += 16)
+      lane_max = _mm512_mask_max_ps(lane_max, lanes_if(kept[r], i / 16), lane_max, _mm512_loadu_ps(keys + r * n + i));
+    t[r] = lane_threshold(lane_max, k);
+  }
+  const int blocks = (n + 63) / 64;
+  uint64_t sel[R][4];
+  Candidates cand[R];
+  for (int r = 0; r < R; ++r) {
+    for (int q = 0; q < blocks; ++q) {
+      uint64_t bits = 0;
+      for (int j = 0; j < 4 && 64 * q + 16 * j < n; ++j) {
+        const int i = 64 * q + 16 * j;
+        bits |= static_cast<uint64_t>(_mm512_mask_cmp_ps_mask(lanes_if(kept[r], i / 16), _mm512_loadu_ps(keys + r * n + i),
+                                                              _mm512_set1_ps(t[r]), _CMP_GE_OQ))
+                << (16 * j);
+      }
+      sel[r][q] = bits;
+    }
+    cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
+  }
+  __m512i inv[R];
+  best_first<R>(cand, inv);
+  const __mmask16 out = first_lanes(static_cast<unsigned>(k));
+  for (int r = 0; r < R; ++r) {
+    int32_t* ix = idx + r * k;
+    __m512i chosen;
+    if (cand[r].c <= 16) {
+      chosen = _mm512_permutexvar_epi32(inv[r], cand[r].ci);
+      _mm512_mask_storeu_epi32(ix, out, chosen);
+    } else {  // many candidates (ties, extreme rows): sorted insertion
+      insert_candidates(keys + r * n, sel[r], blocks, k, ix);
+      chosen = _mm512_maskz_loadu_epi32(out, ix);
+    }
+    const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, chosen, x + r * n, 4);
+    _mm512_mask_storeu_ps(w + r * k, out, sigmoid16(v));
+  }
+}
+
+}  // namespace
+
+void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, int32_t* idx, float* w) {
+  if (n % 16 != 0 || n > kMaxMogeExperts || per_group < 2 || 16 % per_group != 0)
+    return scalar_kernels().group_top1_softmax(x, n, rows, per_group, idx, w);
+  const int groups = n / per_group;
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) group_top1_softmax_rows<4>(x + r * n, n, per_group, idx + r * groups, w + r * groups);
+  for (; r < rows; ++r) group_top1_softmax_rows<1>(x + r * n, n, per_group, idx + r * groups, w + r * groups);
+}
+
+void group_limited_sigmoid_avx512(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w,
+                                  TopKScratch& scratch) {
+  if (!group_limited_fast_shape(sh)) return scalar_kernels().group_limited_sigmoid(x, rows, sh, idx, w, scratch);
+  float* keys = scratch.key.data();  // [4, n]
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) group_limited_rows<4>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys);
+  for (; r < rows; ++r) group_limited_rows<1>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys);
+}
+
+}  // namespace moesim::routing
+
+#pragma GCC pop_options
