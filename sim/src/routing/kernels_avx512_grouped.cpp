@@ -24,28 +24,53 @@ inline void segment_argmax(__m512 v, int pg, __m512& smax, __m512i& lane) {
 
 constexpr int kMaxMogeExperts = 256;
 
-// R rows, n % 16 == 0, n <= 256, pg in {2, 4, 8, 16}. Stage 1: per 16 experts the argmax and max of each
-// of its 16 / pg groups (compressed from the first lane of every run). Stage 2: the softmax denominator.
-// Stage 3: the weights of the group maxima.
+// Groups of pg = 16 vpg experts (vpg = 2, 3, 4): the group max in every lane (a lane-wise max, then a
+// butterfly) and the first expert attaining it, from the equality masks of its vpg registers.
+inline float group_argmax_wide(const float* x, int vpg, int32_t& at) {
+  __m512 m = _mm512_loadu_ps(x);
+  for (int v = 1; v < vpg; ++v) m = _mm512_max_ps(m, _mm512_loadu_ps(x + 16 * v));
+  for (int j = 1; j < 16; j *= 2) m = _mm512_max_ps(m, swap_lanes(m, j));
+  uint64_t eq = 0;
+  for (int v = 0; v < vpg; ++v) eq |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + 16 * v), m, _CMP_EQ_OQ)) << (16 * v);
+  at = __builtin_ctzll(eq);
+  return _mm512_cvtss_f32(m);
+}
+
+// R rows, n % 16 == 0, n <= 256, pg in {2, 4, 8, 16} or 16 vpg (vpg <= 4). Stage 1: the argmax and max of
+// every group (for pg <= 16 compressed from the first lane of every run of a register). Stage 2: the
+// softmax denominator. Stage 3: the weights of the group maxima.
 template <int R>
 void group_top1_softmax_rows(const float* x, int n, int pg, int32_t* idx, float* w) {
-  const int groups = n / pg, gpv = 16 / pg;
-  __mmask16 starts = 0;  // the first lane of every run
-  for (int lane = 0; lane < 16; lane += pg) starts = static_cast<__mmask16>(starts | (1u << lane));
-  const __mmask16 per_vec = first_lanes(static_cast<unsigned>(gpv));
+  const int groups = n / pg;
   alignas(64) float gm[R][kMaxMogeExperts / 2 + 16];  // [rows, groups] group maxima
   __m512 lane_max[R];
   for (int r = 0; r < R; ++r) lane_max[r] = _mm512_set1_ps(-kInf);
-  for (int i = 0, g = 0; i < n; i += 16, g += gpv)
-    for (int r = 0; r < R; ++r) {
-      __m512 s;
-      __m512i lane;
-      segment_argmax(_mm512_loadu_ps(x + r * n + i), pg, s, lane);
-      lane_max[r] = _mm512_max_ps(lane_max[r], s);
-      _mm512_mask_storeu_epi32(idx + r * groups + g, per_vec,
-                               _mm512_maskz_compress_epi32(starts, _mm512_add_epi32(lane, _mm512_set1_epi32(i))));
-      _mm512_mask_storeu_ps(gm[r] + g, per_vec, _mm512_maskz_compress_ps(starts, s));
-    }
+  if (pg <= 16) {
+    const int gpv = 16 / pg;
+    __mmask16 starts = 0;  // the first lane of every run
+    for (int lane = 0; lane < 16; lane += pg) starts = static_cast<__mmask16>(starts | (1u << lane));
+    const __mmask16 per_vec = first_lanes(static_cast<unsigned>(gpv));
+    for (int i = 0, g = 0; i < n; i += 16, g += gpv)
+      for (int r = 0; r < R; ++r) {
+        __m512 s;
+        __m512i lane;
+        segment_argmax(_mm512_loadu_ps(x + r * n + i), pg, s, lane);
+        lane_max[r] = _mm512_max_ps(lane_max[r], s);
+        _mm512_mask_storeu_epi32(idx + r * groups + g, per_vec,
+                                 _mm512_maskz_compress_epi32(starts, _mm512_add_epi32(lane, _mm512_set1_epi32(i))));
+        _mm512_mask_storeu_ps(gm[r] + g, per_vec, _mm512_maskz_compress_ps(starts, s));
+      }
+  } else {
+    for (int g = 0; g < groups; ++g)
+      for (int r = 0; r < R; ++r) {
+        int32_t at;
+        gm[r][g] = group_argmax_wide(x + r * n + g * pg, pg / 16, at);
+        idx[r * groups + g] = g * pg + at;
+      }
+    for (int r = 0; r < R; ++r)
+      for (int g = 0; g < groups; g += 16)
+        lane_max[r] = _mm512_max_ps(lane_max[r], _mm512_mask_loadu_ps(_mm512_set1_ps(-kInf), tail_mask(g, groups), gm[r] + g));
+  }
   float m[R];
   bool finite = true;
   for (int r = 0; r < R; ++r) {
@@ -114,39 +139,60 @@ inline Top2 fold(Top2 a, Top2 b, int level) {
   return merge(first, second);
 }
 
-// Group scores of one row of keys ([n], groups of per_group = 16 vpg): lane g holds group g's max, or
-// the fp32 sum of its top two; lanes >= groups hold -inf.
-inline __m512 group_scores16(const float* key, int groups, int vpg, bool top2) {
+// R rows: the keys of each group's vectors, lane-wise top two, then a fold network over the groups: lane
+// g of top[r] holds the top two keys of group g of row r (lanes >= groups: -inf). key: [R, n].
+template <int R>
+inline void group_top2(const float* key, int n, int groups, int vpg, Top2* top) {
   const __m512 ninf = _mm512_set1_ps(-kInf);
-  Top2 reg[16];
-  for (int g = 0; g < groups; ++g) {  // lane-wise top two of the group's vectors
-    Top2 t{_mm512_loadu_ps(key + 16 * vpg * g), ninf};
-    for (int v = 1; v < vpg; ++v) {
-      const __m512 x = _mm512_loadu_ps(key + 16 * (vpg * g + v));
-      t.b = _mm512_max_ps(t.b, _mm512_min_ps(t.a, x));
-      t.a = _mm512_max_ps(t.a, x);
+  Top2 reg[R][16];
+  for (int g = 0; g < groups; ++g)
+    for (int r = 0; r < R; ++r) {
+      Top2 t{_mm512_loadu_ps(key + r * n + 16 * vpg * g), ninf};
+      for (int v = 1; v < vpg; ++v) {
+        const __m512 kv = _mm512_loadu_ps(key + r * n + 16 * (vpg * g + v));
+        t.b = _mm512_max_ps(t.b, _mm512_min_ps(t.a, kv));
+        t.a = _mm512_max_ps(t.a, kv);
+      }
+      reg[r][g] = t;
     }
-    reg[g] = t;
+  if (groups == 8) {  // DeepSeek-V3: the network unrolled, rows interleaved in every fold
+    for (int r = 0; r < R; ++r)
+      for (int p = 0; p < 4; ++p) reg[r][p] = fold(reg[r][2 * p], reg[r][2 * p + 1], 0);
+    for (int r = 0; r < R; ++r)
+      for (int p = 0; p < 2; ++p) reg[r][p] = fold(reg[r][2 * p], reg[r][2 * p + 1], 1);
+    for (int r = 0; r < R; ++r) reg[r][0] = fold(reg[r][0], reg[r][1], 2);
+    for (int r = 0; r < R; ++r) top[r] = fold(reg[r][0], Top2{ninf, ninf}, 3);
+    return;
   }
   int count = groups;
   for (int level = 0; level < 4; ++level) {  // 16 lanes per group -> 8 -> 4 -> 2 -> 1
     const int next = (count + 1) / 2;
-    for (int p = 0; p < next; ++p) reg[p] = fold(reg[2 * p], 2 * p + 1 < count ? reg[2 * p + 1] : Top2{ninf, ninf}, level);
+    for (int p = 0; p < next; ++p)
+      for (int r = 0; r < R; ++r)
+        reg[r][p] = fold(reg[r][2 * p], 2 * p + 1 < count ? reg[r][2 * p + 1] : Top2{ninf, ninf}, level);
     count = next;
   }
-  return top2 ? _mm512_add_ps(reg[0].a, reg[0].b) : reg[0].a;
+  for (int r = 0; r < R; ++r) top[r] = reg[r][0];
 }
 
-// Bit g set: group g is among the `keep` best (higher score, then lower group), from lane g of score.
-inline unsigned kept_groups(__m512 score, int groups, int keep) {
-  const __m512 s = _mm512_add_ps(score, _mm512_setzero_ps());  // -0 -> +0 for the bitwise tie test
-  __m512i rank = _mm512_popcnt_epi32(_mm512_conflict_epi32(_mm512_castps_si512(s)));
-  alignas(64) float sb[16];
-  _mm512_store_ps(sb, s);
+// R rows: bit g of kept[r] set when group g is among the `keep` best of row r (higher score, then lower
+// group), from lane g of score[r].
+template <int R>
+inline void kept_groups(const __m512* score, int groups, int keep, unsigned* kept) {
+  alignas(64) float sb[R][16];
+  __m512 s[R];
+  __m512i rank[R];
+  for (int r = 0; r < R; ++r) {
+    s[r] = _mm512_add_ps(score[r], _mm512_setzero_ps());  // -0 -> +0 for the bitwise tie test
+    rank[r] = _mm512_popcnt_epi32(_mm512_conflict_epi32(_mm512_castps_si512(s[r])));
+    _mm512_store_ps(sb[r], s[r]);
+  }
   const __m512i one = _mm512_set1_epi32(1);
   for (int h = 0; h < groups; ++h)
-    rank = _mm512_mask_add_epi32(rank, _mm512_cmp_ps_mask(_mm512_set1_ps(sb[h]), s, _CMP_GT_OQ), rank, one);
-  return _mm512_mask_cmplt_epi32_mask(first_lanes(static_cast<unsigned>(groups)), rank, _mm512_set1_epi32(keep));
+    for (int r = 0; r < R; ++r)
+      rank[r] = _mm512_mask_add_epi32(rank[r], _mm512_cmp_ps_mask(_mm512_set1_ps(sb[r][h]), s[r], _CMP_GT_OQ), rank[r], one);
+  for (int r = 0; r < R; ++r)
+    kept[r] = _mm512_mask_cmplt_epi32_mask(first_lanes(static_cast<unsigned>(groups)), rank[r], _mm512_set1_epi32(keep));
 }
 
 // Bit i set: vector i (experts 16 i .. 16 i + 15) belongs to a kept group (groups of vpg vectors).
@@ -159,12 +205,30 @@ inline uint32_t kept_vectors(unsigned kept_groups, int groups, int vpg) {
 // All 16 lanes when bit i of kept_vecs is set, else none.
 inline __mmask16 lanes_if(uint32_t kept_vecs, int i) { return static_cast<__mmask16>(0u - ((kept_vecs >> i) & 1u)); }
 
-// R rows of a fast shape (group_limited_fast_shape). Stage 1: the selection keys into keys ([R, n]).
-// Stage 2: group scores and kept groups. Stage 3: threshold over the kept experts' lane maxima and the
-// candidates >= it. Stage 4: the candidates best first; weights sigmoid_f32 of the chosen logits.
+// A threshold t <= the k-th best key of the kept groups. The top two of every kept group are 2 keep
+// distinct experts, so their k-th largest will do when 2 keep >= k (with 2 keep == k: the smallest
+// second best); else the k-th largest lane maximum over the kept experts (lane_threshold).
+inline float kept_threshold(Top2 top, unsigned kept, const float* key, uint32_t kept_vecs, int n, int keep, int k) {
+  if (2 * keep == k) return _mm512_mask_reduce_min_ps(static_cast<__mmask16>(kept), top.b);
+  if (2 * keep > k && 2 * keep <= 16) {
+    const __mmask16 second = static_cast<__mmask16>(((1u << keep) - 1u) << keep);
+    const __m512 both = _mm512_mask_expand_ps(_mm512_maskz_compress_ps(static_cast<__mmask16>(kept), top.a), second,
+                                              _mm512_maskz_compress_ps(static_cast<__mmask16>(kept), top.b));
+    return lane_threshold(_mm512_mask_mov_ps(_mm512_set1_ps(-kInf), first_lanes(static_cast<unsigned>(2 * keep)), both), k);
+  }
+  __m512 lane_max = _mm512_set1_ps(-kInf);
+  for (int i = 0; i < n; i += 16)
+    lane_max = _mm512_mask_max_ps(lane_max, lanes_if(kept_vecs, i / 16), lane_max, _mm512_loadu_ps(key + i));
+  return lane_threshold(lane_max, k);
+}
+
+// R rows of a fast shape (group_limited_fast_shape), every stage interleaving the rows (one row's
+// chain alone would leave the core idle): the selection keys (into keys, [R, n]); each group's top two;
+// the kept groups; a threshold and the candidates >= it; the candidates best first; weights
+// sigmoid_f32 of the chosen logits.
 template <int R>
 void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys) {
-  const int n = sh.n, k = sh.k, vpg = sh.per_group / 16;
+  const int n = sh.n, k = sh.k, vpg = sh.per_group / 16, blocks = (n + 63) / 64;
   const bool scored = sh.bias != nullptr || sh.top2;
   for (int i = 0; i < n; i += 16)
     for (int r = 0; r < R; ++r) {
@@ -173,33 +237,31 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       if (scored) key = sh.bias ? _mm512_add_ps(sigmoid16(v), _mm512_loadu_ps(sh.bias + i)) : sigmoid16(v);
       _mm512_storeu_ps(keys + r * n + i, key);
     }
-  uint32_t kept[R];  // per row: bit i = vector i is kept
-  for (int r = 0; r < R; ++r)
-    kept[r] = kept_vectors(kept_groups(group_scores16(keys + r * n, sh.groups, vpg, sh.top2), sh.groups, sh.keep),
-                           sh.groups, vpg);
-  float t[R];
+  Top2 top[R];
+  group_top2<R>(keys, n, sh.groups, vpg, top);
+  __m512 score[R];
+  for (int r = 0; r < R; ++r) score[r] = sh.top2 ? _mm512_add_ps(top[r].a, top[r].b) : top[r].a;
+  unsigned kept[R];
+  kept_groups<R>(score, sh.groups, sh.keep, kept);
+  uint32_t kept_vecs[R];
+  __m512 t[R];
   for (int r = 0; r < R; ++r) {
-    __m512 lane_max = _mm512_set1_ps(-kInf);
-    for (int i = 0; i < n; i += 16)
-      lane_max = _mm512_mask_max_ps(lane_max, lanes_if(kept[r], i / 16), lane_max, _mm512_loadu_ps(keys + r * n + i));
-    t[r] = lane_threshold(lane_max, k);
+    kept_vecs[r] = kept_vectors(kept[r], sh.groups, vpg);
+    t[r] = _mm512_set1_ps(kept_threshold(top[r], kept[r], keys + r * n, kept_vecs[r], n, sh.keep, k));
   }
-  const int blocks = (n + 63) / 64;
-  uint64_t sel[R][4];
-  Candidates cand[R];
-  for (int r = 0; r < R; ++r) {
-    for (int q = 0; q < blocks; ++q) {
-      uint64_t bits = 0;
-      for (int j = 0; j < 4 && 64 * q + 16 * j < n; ++j) {
-        const int i = 64 * q + 16 * j;
-        bits |= static_cast<uint64_t>(_mm512_mask_cmp_ps_mask(lanes_if(kept[r], i / 16), _mm512_loadu_ps(keys + r * n + i),
-                                                              _mm512_set1_ps(t[r]), _CMP_GE_OQ))
-                << (16 * j);
-      }
-      sel[r][q] = bits;
+  // The candidate masks of the kept vectors only (keep * vpg of them in every row: a fixed trip count).
+  uint64_t sel[R][4] = {};
+  uint32_t left[R];
+  for (int r = 0; r < R; ++r) left[r] = kept_vecs[r];
+  for (int j = 0; j < sh.keep * vpg; ++j)
+    for (int r = 0; r < R; ++r) {
+      const int i = __builtin_ctz(left[r]);
+      left[r] &= left[r] - 1;
+      const uint64_t m = _mm512_cmp_ps_mask(_mm512_loadu_ps(keys + r * n + 16 * i), t[r], _CMP_GE_OQ);
+      sel[r][i / 4] |= m << (16 * (i % 4));
     }
-    cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
-  }
+  Candidates cand[R];
+  for (int r = 0; r < R; ++r) cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
   __m512i inv[R];
   best_first<R>(cand, inv);
   const __mmask16 out = first_lanes(static_cast<unsigned>(k));
@@ -221,7 +283,8 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
 }  // namespace
 
 void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, int32_t* idx, float* w) {
-  if (n % 16 != 0 || n > kMaxMogeExperts || per_group < 2 || 16 % per_group != 0)
+  const bool narrow = per_group >= 2 && 16 % per_group == 0, wide = per_group % 16 == 0 && per_group <= 64;
+  if (n % 16 != 0 || n > kMaxMogeExperts || !(narrow || wide))
     return scalar_kernels().group_top1_softmax(x, n, rows, per_group, idx, w);
   const int groups = n / per_group;
   int r = 0;
