@@ -103,6 +103,19 @@ inline __m512 times_inv(__m512 e, double inv) {
   return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
 }
 
+// finish_weights (routing_common.hpp) of k <= 16 weights in a register (lanes >= k: 0): the fp64 sum in
+// lanes s % 16 folded pairwise, then fp32(fp64(w) * f).
+inline __m512 finish_weights16(__m512 w, bool normalize, double scaling) {
+  if (!normalize && scaling == 1.0) return w;
+  double f = scaling;
+  if (normalize) {
+    const double sum = sum_lanes(_mm512_cvtps_pd(_mm512_castps512_ps256(w)),
+                                 _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(w), 1))));
+    if (sum > 0.0) f = scaling / sum;
+  }
+  return times_inv(w, f);
+}
+
 // Lane i <- lane i ^ j.
 inline __m512 swap_lanes(__m512 v, int j) {
   return _mm512_permutexvar_ps(_mm512_xor_si512(iota32(), _mm512_set1_epi32(j)), v);

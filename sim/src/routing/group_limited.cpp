@@ -30,16 +30,13 @@ class GroupLimitedRouter final : public TokenwiseRouter {
     const bool need_prob = keys_are_scores || spec_.scoring == ScoringFunc::softmax;
     const Kernels& kern = kernels();
     TopKScratch scratch(n);
-    const GroupLimitedShape shape{n, groups, per_group, spec_.topk_group == 0 ? groups : spec_.topk_group, k, top2,
-                                  bias.empty() ? nullptr : bias.data()};
+    const GroupLimitedShape shape{n,    groups, per_group, spec_.topk_group == 0 ? groups : spec_.topk_group, k,
+                                  top2, bias.empty() ? nullptr : bias.data(), spec_.normalize, spec_.scaling};
     if (spec_.scoring == ScoringFunc::sigmoid && group_limited_fast_shape(shape)) {  // DeepSeek-V3: fused
-      for (int64_t t = begin; t < end; t += kRowsPerCall) {
+      for (int64_t t = begin; t < end; t += kRowsPerCall) {  // the kernel prefetches the rows it reads next
         const int rows = static_cast<int>(std::min<int64_t>(kRowsPerCall, end - t));
         const float* x = scores.data() + t * n;
-        for (int r = 0; r < rows; ++r)
-          if (t + r + kPrefetchRows < scores.rows()) prefetch_row(x + (r + kPrefetchRows) * n, n);
         kern.group_limited_sigmoid(x, rows, shape, out.expert.data() + t * k, out.weight.data() + t * k, scratch);
-        for (int r = 0; r < rows; ++r) finish_weights(out.weight.data() + (t + r) * k, k, spec_.normalize, spec_.scaling);
       }
       return;
     }

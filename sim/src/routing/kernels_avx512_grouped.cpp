@@ -232,6 +232,9 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
   const bool scored = sh.bias != nullptr || sh.top2;
   for (int i = 0; i < n; i += 16)
     for (int r = 0; r < R; ++r) {
+      // The same line of the row R ahead: each load here feeds a long sigmoid chain, so few would be in
+      // flight at once; prefetching spreads the next rows' misses over this stage (never faults).
+      __builtin_prefetch(x + (r + R) * n + i, 0, 3);
       const __m512 v = _mm512_loadu_ps(x + r * n + i);
       __m512 key = v;
       if (scored) key = sh.bias ? _mm512_add_ps(sigmoid16(v), _mm512_loadu_ps(sh.bias + i)) : sigmoid16(v);
@@ -276,7 +279,8 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       chosen = _mm512_maskz_loadu_epi32(out, ix);
     }
     const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, chosen, x + r * n, 4);
-    _mm512_mask_storeu_ps(w + r * k, out, sigmoid16(v));
+    const __m512 s = _mm512_maskz_mov_ps(out, sigmoid16(v));  // lanes >= k: 0, for the sum
+    _mm512_mask_storeu_ps(w + r * k, out, finish_weights16(s, sh.normalize, sh.scaling));
   }
 }
 

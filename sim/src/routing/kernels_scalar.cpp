@@ -148,6 +148,7 @@ void group_limited_sigmoid_scalar(const float* x, int rows, const GroupLimitedSh
     const int n_ranges = kept_ranges(group_score, sh, ranges);
     topk_scalar(kv, ranges, n_ranges, sh.k, idx + r * sh.k, scratch);
     for (int j = 0; j < sh.k; ++j) w[r * sh.k + j] = sigmoid_f32(xr[idx[r * sh.k + j]]);
+    finish_weights(w + r * sh.k, sh.k, sh.normalize, sh.scaling);
   }
 }
 

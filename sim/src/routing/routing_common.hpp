@@ -99,14 +99,22 @@ inline void score_row(ScoringFunc f, const float* x, int n, float* s) {
 }
 
 // Chosen weights -> final weights: divide by their sum when normalize (left as they are when the sum is 0,
-// e.g. sigmoid of very negative logits, so weights stay finite), then multiply by scaling. The sum is
-// taken in fp64 in slot order. Nothing to do without normalize and with scaling 1.
+// e.g. sigmoid of very negative logits, so weights stay finite), then multiply by scaling; each weight
+// becomes fp32(fp64(w) * f). The sum is fp64 in 16 lanes (slot s in lane s % 16, in slot order) folded
+// pairwise (lane j += lane j + h, h = 8, 4, 2, 1): one AVX-512 register pair for k <= 16, so the fused
+// kernels finish weights in registers with the same bits. Nothing to do without normalize and with
+// scaling 1.
 inline void finish_weights(float* w, int n, bool normalize, double scaling) {
   if (!normalize && scaling == 1.0) return;
-  double sum = 0.0;
-  for (int i = 0; normalize && i < n; ++i) sum += w[i];
-  const double f = (normalize && sum > 0.0) ? scaling / sum : scaling;
-  for (int i = 0; i < n; ++i) w[i] = static_cast<float>(w[i] * f);
+  double f = scaling;
+  if (normalize) {
+    double lane[16] = {};
+    for (int i = 0; i < n; ++i) lane[i % 16] += w[i];
+    for (int h = 8; h >= 1; h /= 2)
+      for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
+    if (lane[0] > 0.0) f = scaling / lane[0];
+  }
+  for (int i = 0; i < n; ++i) w[i] = static_cast<float>(static_cast<double>(w[i]) * f);
 }
 
 // Per-expert capacity C = ceil(factor * tokens * k / experts) (GShard, Switch Transformer).

@@ -41,22 +41,27 @@ inline __m512 log16(__m512 x) {
 
 inline __m512 neg(__m512 v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
 
-// Words of counters q0 .. q0 + 8 G - 1 (row, key as in RowUniforms::philox_block), in output order:
-// w[j] = values 4 q0 + 16 j .. 4 q0 + 16 j + 15. G independent groups of 8 counters side by side, so
-// that their dependency chains overlap.
+// Philox4x32-10 on G independent groups of 8 counters side by side (so that their dependency chains
+// overlap), one round at a time, so that a caller can interleave other work with the rounds.
 template <int G>
-inline void philox(const RowUniforms::Key& key, uint32_t row, uint32_t q0, __m512i (&w)[2 * G]) {
-  const __m512i m0 = _mm512_set1_epi64(0xD2511F53u), m1 = _mm512_set1_epi64(0xCD9E8D57u);
+struct PhiloxRounds {
   __m512i x0[G], x1[G], x2[G], x3[G];
-  for (int g = 0; g < G; ++g) {
-    x0[g] = _mm512_add_epi64(_mm512_set1_epi64(q0 + 8u * g), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
-    x1[g] = _mm512_set1_epi64(row);
-    x2[g] = _mm512_set1_epi64(key.stream_lo);
-    x3[g] = _mm512_set1_epi64(key.stream_hi);
+  uint32_t k0, k1;
+
+  // Counters q0 .. q0 + 8 G - 1 of `row` (key as in RowUniforms::philox_block).
+  void start(const RowUniforms::Key& key, uint32_t row, uint32_t q0) {
+    for (int g = 0; g < G; ++g) {
+      x0[g] = _mm512_add_epi64(_mm512_set1_epi64(q0 + 8u * g), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+      x1[g] = _mm512_set1_epi64(row);
+      x2[g] = _mm512_set1_epi64(key.stream_lo);
+      x3[g] = _mm512_set1_epi64(key.stream_hi);
+    }
+    k0 = key.key0;
+    k1 = key.key1;
   }
-  uint32_t k0 = key.key0, k1 = key.key1;
-#pragma GCC unroll 10
-  for (int round = 0; round < 10; ++round) {
+
+  void round() {
+    const __m512i m0 = _mm512_set1_epi64(0xD2511F53u), m1 = _mm512_set1_epi64(0xCD9E8D57u);
     const __m512i kv0 = _mm512_set1_epi64(k0), kv1 = _mm512_set1_epi64(k1);
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) {
@@ -66,16 +71,34 @@ inline void philox(const RowUniforms::Key& key, uint32_t row, uint32_t q0, __m51
       x1[g] = p1;
       x3[g] = p0;
     }
-    k0 += 0x9E3779B9u;
+    k0 += 0x9E3779B9u;  // Weyl key schedule
     k1 += 0xBB67AE85u;
   }
-  const __m512i lo_idx = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), hi_idx = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
-  for (int g = 0; g < G; ++g) {
-    const __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));  // counter i: words 0, 1
-    const __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));  // counter i: words 2, 3
-    w[2 * g] = _mm512_permutex2var_epi64(w01, lo_idx, w23);
-    w[2 * g + 1] = _mm512_permutex2var_epi64(w01, hi_idx, w23);
+
+  // After 10 rounds: the words in output order, w[j] = values 4 q0 + 16 j .. 4 q0 + 16 j + 15.
+  void words(__m512i (&w)[2 * G]) const {
+    const __m512i lo_idx = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), hi_idx = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+    for (int g = 0; g < G; ++g) {
+      const __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));  // counter i: words 0, 1
+      const __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));  // counter i: words 2, 3
+      w[2 * g] = _mm512_permutex2var_epi64(w01, lo_idx, w23);
+      w[2 * g + 1] = _mm512_permutex2var_epi64(w01, hi_idx, w23);
+    }
   }
+};
+
+template <int G>
+inline void philox(const RowUniforms::Key& key, uint32_t row, uint32_t q0, __m512i (&w)[2 * G]) {
+  PhiloxRounds<G> ph;
+  ph.start(key, row, q0);
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) ph.round();
+  ph.words(w);
+}
+
+inline __m512 to_unit_open(__m512i w) {  // Philox::to_unit_open
+  return _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w, 9)), _mm512_set1_ps(0.5f)),
+                       _mm512_set1_ps(1.0f / 8388608.0f));
 }
 
 inline __mmask16 live_of(int e, int n) {
@@ -93,9 +116,7 @@ inline void gumbel_block(const RowUniforms::Key& key, int64_t row, int e, int n,
   __m512i w[B][2 * G];
   for (int b = 0; b < B; ++b) philox<G>(key, static_cast<uint32_t>(row), static_cast<uint32_t>((e + 32 * G * b) / 4), w[b]);
   __m512 v[V];
-  for (int j = 0; j < V; ++j)
-    v[j] = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w[j / (2 * G)][j % (2 * G)], 9)), _mm512_set1_ps(0.5f)),
-                         _mm512_set1_ps(1.0f / 8388608.0f));  // Philox::to_unit_open
+  for (int j = 0; j < V; ++j) v[j] = to_unit_open(w[j / (2 * G)][j % (2 * G)]);
   for (int j = 0; j < V; ++j) v[j] = neg(log16(v[j]));
   for (int j = 0; j < V; ++j) v[j] = neg(log16(v[j]));
   for (int j = 0; j < V; ++j) {
