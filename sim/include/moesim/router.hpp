@@ -27,7 +27,8 @@ class TokenwiseRouter : public Router {
  public:
   explicit TokenwiseRouter(RouterSpec spec) : spec_(std::move(spec)) {}
   void route(const Scores& scores, std::span<const float> bias, Assignments& out, ThreadPool& pool) const final;
-  // Routes tokens [begin, end): writes out.expert / out.weight rows, already sized [tokens, k].
+  // Routes tokens [begin, end): writes every slot of their out.expert / out.weight rows, already sized
+  // [tokens, k] (Assignments::reshape: what they held before is not cleared).
   virtual void route_rows(const Scores& scores, std::span<const float> bias, int64_t begin, int64_t end,
                           Assignments& out) const = 0;
   const RouterSpec& spec() const { return spec_; }

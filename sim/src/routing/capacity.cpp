@@ -21,7 +21,7 @@ void TokenwiseRouter::route(const Scores& scores, std::span<const float> bias, A
   MOESIM_CHECK(bias.empty() || static_cast<int64_t>(bias.size()) == spec_.num_experts,
                spec_.name + ": bias has " + std::to_string(bias.size()) + " entries, not one per expert");
   MOESIM_CHECK(spec_.k >= 1 && spec_.k <= spec_.num_experts, spec_.name + ": unvalidated k " + std::to_string(spec_.k));
-  out.resize(tokens, spec_.k);
+  out.reshape(tokens, spec_.k);  // route_rows writes every slot
   out.requested = tokens * spec_.k;
   pool.parallel_for(tokens, kTokenGrain,
                     [&](int64_t begin, int64_t end) { route_rows(scores, bias, begin, end, out); });
