@@ -225,6 +225,48 @@ inline void best_first(const Candidates* cand, __m512i* inv) {
                                      _mm512_set1_epi32(j));
 }
 
+// Puts the candidates of R rows best first, in place (ck and ci permuted alike; the padding lanes stay
+// -inf at the end). A row whose live keys are all distinct and above -inf goes through a bitonic
+// network on (key, expert), descending: a comparator lane keeps the max or the min of its pair, and
+// with distinct keys "take the partner" is (partner > self) == (this lane keeps the max); two padding
+// lanes are both -inf, and whatever they do, they stay behind the live ones. A row with equal live keys
+// (rare) needs the lower expert first: it is ordered by best_first. Rows interleaved for throughput.
+template <int R>
+inline void order_best_first(Candidates* cand) {
+  const __m512 ninf = _mm512_set1_ps(-kInf);
+  bool tied[R], any = false;
+  Candidates orig[R];
+  for (int r = 0; r < R; ++r) {
+    orig[r] = cand[r];
+    const __mmask16 live = first_lanes(cand[r].c);
+    const __m512i bits = _mm512_castps_si512(_mm512_add_ps(cand[r].ck, _mm512_setzero_ps()));  // -0 -> +0
+    const __m512i conflicts = _mm512_maskz_conflict_epi32(live, bits);
+    tied[r] = (_mm512_mask_test_epi32_mask(live, conflicts, conflicts) |
+               _mm512_mask_cmp_ps_mask(live, cand[r].ck, ninf, _CMP_EQ_OQ)) != 0;
+    any = any || tied[r];
+  }
+#pragma GCC unroll 10
+  for (int stage = 0; stage < 10; ++stage) {
+    const __mmask16 keeps_max = static_cast<__mmask16>(~kSortMasks.mask[stage]);  // descending
+    const __m512i partner = _mm512_xor_si512(iota32(), _mm512_set1_epi32(kSortMasks.j[stage]));
+    for (int r = 0; r < R; ++r) {
+      const __m512 pk = _mm512_permutexvar_ps(partner, cand[r].ck);
+      const __m512i pi = _mm512_permutexvar_epi32(partner, cand[r].ci);
+      const __mmask16 take = _kxnor_mask16(_mm512_cmp_ps_mask(pk, cand[r].ck, _CMP_GT_OQ), keeps_max);
+      cand[r].ck = _mm512_mask_mov_ps(cand[r].ck, take, pk);
+      cand[r].ci = _mm512_mask_mov_epi32(cand[r].ci, take, pi);
+    }
+  }
+  if (!any) return;
+  __m512i inv[R];
+  best_first<R>(orig, inv);
+  for (int r = 0; r < R; ++r)
+    if (tied[r]) {
+      cand[r].ck = _mm512_permutexvar_ps(inv[r], orig[r].ck);
+      cand[r].ci = _mm512_permutexvar_epi32(inv[r], orig[r].ci);
+    }
+}
+
 // The best `size` <= k (k <= 16) keys seen so far, best first, with their experts in idx. Offered in
 // increasing expert order, so an equal key offered later never displaces an earlier one.
 struct SortedTop {

@@ -31,7 +31,7 @@ inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) 
 
 // Top k of softmax, R rows, n % 16 == 0, n <= 256, k <= 16, finite row maxima. Pass 1: row max and
 // threshold. Pass 2: softmax denominator (blocks of 64, fast_math.hpp) and the candidates >= t as bit
-// masks. Then per row the candidate experts in a register, best first (best_first), their weights.
+// masks. Then per row the candidate experts in a register, best first (order_best_first), their weights.
 template <int R>
 void topk_softmax_rows(const float* x, int n, int k, int32_t* idx, float* w, TopKScratch& scratch) {
   float m[R], t[R];
@@ -60,16 +60,15 @@ void topk_softmax_rows(const float* x, int n, int k, int32_t* idx, float* w, Top
   }
   Candidates cand[R];
   for (int r = 0; r < R; ++r) cand[r] = gather_candidates(x + r * n, sel[r], blocks);
-  __m512i inv[R];
-  best_first<R>(cand, inv);
+  order_best_first<R>(cand);
   const __mmask16 out = first_lanes(static_cast<unsigned>(k));
   for (int r = 0; r < R; ++r) {
     const float* xr = x + r * n;
     const double inv_sum = 1.0 / sum_lanes(lo[r], hi[r]);
     __m512 kv;
     if (cand[r].c <= 16) {
-      kv = _mm512_permutexvar_ps(inv[r], cand[r].ck);
-      _mm512_mask_storeu_epi32(idx + r * k, out, _mm512_permutexvar_epi32(inv[r], cand[r].ci));
+      kv = cand[r].ck;
+      _mm512_mask_storeu_epi32(idx + r * k, out, cand[r].ci);
     } else {  // many candidates (ties, extreme rows): sorted insertion
       insert_candidates(xr, sel[r], blocks, k, idx + r * k);
       kv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, _mm512_maskz_loadu_epi32(out, idx + r * k), xr, 4);

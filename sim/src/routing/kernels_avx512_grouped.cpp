@@ -265,14 +265,13 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
     }
   Candidates cand[R];
   for (int r = 0; r < R; ++r) cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
-  __m512i inv[R];
-  best_first<R>(cand, inv);
+  order_best_first<R>(cand);
   const __mmask16 out = first_lanes(static_cast<unsigned>(k));
   for (int r = 0; r < R; ++r) {
     int32_t* ix = idx + r * k;
     __m512i chosen;
     if (cand[r].c <= 16) {
-      chosen = _mm512_permutexvar_epi32(inv[r], cand[r].ci);
+      chosen = cand[r].ci;
       _mm512_mask_storeu_epi32(ix, out, chosen);
     } else {  // many candidates (ties, extreme rows): sorted insertion
       insert_candidates(keys + r * n, sel[r], blocks, k, ix);
