@@ -3,6 +3,7 @@
 
 #include "moesim/rng.hpp"
 #include "moesim/types.hpp"
+#include "workload/huge_pages.hpp"
 
 #include <cstdint>
 #include <map>
@@ -32,7 +33,8 @@ inline std::vector<float> normal_values(int64_t n, uint64_t seed, uint64_t strea
   return out;
 }
 
-// Random router logits, N(0, 1) iid: [tokens, experts]. Made once per shape and kept, so that
+// Random router logits, N(0, 1) iid: [tokens, experts], on 2 MB pages where the kernel grants them (as
+// the synthetic workload's batches are; workload/huge_pages.hpp). Made once per shape and kept, so that
 // benchmarks of the same shape route identical scores and no run pays for generating them.
 // Only called from the benchmark thread (benchmarks run one at a time).
 inline const Scores& random_logits(int experts, int64_t tokens) {
@@ -40,7 +42,9 @@ inline const Scores& random_logits(int experts, int64_t tokens) {
   auto& slot = cache[{experts, tokens}];
   if (!slot) {
     const std::vector<float> v = normal_values(tokens * experts, /*seed=*/1, mix64(static_cast<uint64_t>(experts)));
-    slot = std::make_unique<Scores>(Eigen::Map<const Scores>(v.data(), tokens, experts));
+    slot = std::make_unique<Scores>(tokens, experts);
+    workload_detail::advise_huge_pages(slot->data(), v.size() * sizeof(float));  // as the synthetic workload does
+    *slot = Eigen::Map<const Scores>(v.data(), tokens, experts);
   }
   return *slot;
 }

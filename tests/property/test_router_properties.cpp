@@ -1,5 +1,6 @@
 // Property tests over EVERY router that register_builtin_routers registers, on several seeds, shapes,
-// input kinds (gaussian, quantised to few values so that ties abound, extreme-but-finite) and biases.
+// input kinds (gaussian, quantised to few values so that ties abound, extreme-but-finite, with +inf and
+// -inf logits) and biases.
 // A router registered later is picked up automatically; it must get an entry in spec_makers().
 // Shapes: scores [tokens, experts], assignments [tokens, slots].
 #include "moesim/registries.hpp"
@@ -10,6 +11,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -26,9 +28,11 @@ struct Shape {
 
 // 2100 tokens: three 1024-token chunks, so 2 threads really split the work. k = 20 > 16 exercises the
 // collect-and-sort selection path. A single token with k = E is the smallest legal case; an empty batch must work too.
+// 128 experts in 8 groups (16 each) and 256 in 8 (32 each) take the fused group kernels; 160 experts end in
+// half a block of the softmax sum; token counts not multiples of 4 exercise the single-row tails.
 std::vector<Shape> shapes() {
   return {{2100, 64, 8, 8, 4}, {37, 16, 4, 4, 2}, {1, 2, 2, 1, 1}, {130, 256, 8, 8, 4}, {50, 40, 20, 4, 2},
-          {0, 8, 2, 2, 1}};
+          {0, 8, 2, 2, 1}, {70, 128, 8, 8, 3}, {45, 160, 8, 8, 4}};
 }
 
 constexpr int kVariants = 4;  // bit 0: sigmoid scoring, bit 1: normalize; variant 3 also scales by 2.5
@@ -56,6 +60,8 @@ std::map<std::string, SpecMaker> spec_makers() {
        [](const Shape& sh, int v) {
          RouterSpec s = base_spec("group_limited", sh, v);
          s.topk_group = v == 2 ? 0 : sh.topk_group;  // 0 = all groups
+         // top2_sum with softmax and sigmoid (variants 2, 1), max with both (0, 3)
+         s.group_score = (v == 1 || v == 2) ? GroupScore::top2_sum : GroupScore::max;
          return s;
        }},
       {"expert_choice",
@@ -67,7 +73,7 @@ std::map<std::string, SpecMaker> spec_makers() {
   };
 }
 
-enum class Input { gaussian, quantised, extreme };
+enum class Input { gaussian, quantised, extreme, infinite };
 enum class Bias { none, gaussian, quantised };
 
 // scores: [tokens, experts], a pure function of (seed, kind, token, expert).
@@ -82,6 +88,10 @@ Scores make_scores(const Shape& sh, uint64_t seed, Input kind) {
       if (kind == Input::gaussian) x(t, e) = static_cast<float>(2 * z);
       if (kind == Input::quantised) x(t, e) = static_cast<float>(0.5 * std::clamp(std::round(z), -1.0, 1.0));
       if (kind == Input::extreme) x(t, e) = kExtreme[w[2] % 10];
+      if (kind == Input::infinite) {  // +inf and -inf among gaussians; every 17th token only -inf
+        const float inf = std::numeric_limits<float>::infinity();
+        x(t, e) = t % 17 == 16 ? -inf : w[2] % 32 == 0 ? inf : w[2] % 32 == 1 ? -inf : static_cast<float>(z);
+      }
     }
     if (kind == Input::quantised && t % 3 == 2) x.row(t) = x.row(t - 1);  // repeated tokens
   }
@@ -118,7 +128,7 @@ void for_each_case(const Registries& reg, const std::function<void(const Case&, 
       ADD_FAILURE() << "router '" << entry->name << "' is registered but has no spec maker in this test";
   for (const Shape& sh : shapes())
     for (uint64_t seed : {1u, 2u})
-      for (Input in : {Input::gaussian, Input::quantised, Input::extreme}) {
+      for (Input in : {Input::gaussian, Input::quantised, Input::extreme, Input::infinite}) {
         Case c;
         c.scores = make_scores(sh, seed, in);
         for (Bias bk : {Bias::none, Bias::gaussian, Bias::quantised}) {

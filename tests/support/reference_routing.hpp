@@ -1,10 +1,10 @@
 // tests/support/reference_routing.hpp: plain, obviously-correct routers to check the fast path against.
 // Sort-based (std::stable_sort of expert ids by descending key, so equal keys keep the lower id first),
 // one token at a time, weights in fp64. Selection keys are computed exactly as the routers define them
-// (sim/src/routing/routing_common.hpp): the logits when there is no bias, else fp32 score + bias, the fp32
-// softmax being routing::exp_f32 (the routers' own scalar exp, fast_math.hpp), the sum in fp64 in 16
-// lanes (expert e in lane e % 16) added pairwise at the end. So the chosen indices must match exactly;
-// weights (fp64 here, with std::exp) match to fp32 rounding.
+// (sim/src/routing/routing_common.hpp): the logits when there is no bias (group_limited top2_sum: the
+// fp32 scores, since it adds them), else fp32 score + bias, the fp32 softmax following fast_math.hpp
+// (routing::exp_f32, the routers' own scalar exp, and its fixed summation order; see scores_f32). So the
+// chosen indices must match exactly; weights (fp64 here, with std::exp) match to fp32 rounding.
 #pragma once
 
 #include "moesim/router.hpp"
@@ -31,7 +31,10 @@ std::vector<int> rank_desc(const std::vector<Key>& key) {
   return id;
 }
 
-// fp32 scores as the routers compute them (used for selection keys and expert_choice ranking).
+// fp32 scores as the routers compute them (used for selection keys and expert_choice ranking): the
+// definition of fast_math.hpp written out plainly. Softmax terms exp_f32(x - m), 1 where x == m (the limit
+// for infinite logits); their sum: blocks of 64 experts, lane j adding its 4 terms (t0 + t1) + (t2 + t3)
+// in fp32, block sums added into 16 fp64 lanes, lanes folded pairwise; p = fp32(fp64(term) * (1 / sum)).
 inline std::vector<float> scores_f32(ScoringFunc f, const float* x, int n) {
   std::vector<float> s(n);
   if (f == ScoringFunc::sigmoid) {
@@ -39,26 +42,31 @@ inline std::vector<float> scores_f32(ScoringFunc f, const float* x, int n) {
     return s;
   }
   const float m = *std::max_element(x, x + n);
-  std::vector<float> ex(n);
-  double lane[16] = {};  // lane j: experts e with e % 16 == j, in increasing e
-  for (int e = 0; e < n; ++e) {
-    ex[e] = routing::exp_f32(x[e] - m);
-    lane[e % 16] += ex[e];
-  }
+  std::vector<float> term(n);
+  for (int e = 0; e < n; ++e) term[e] = x[e] == m ? 1.0f : routing::exp_f32(x[e] - m);
+  double lane[16] = {};
+  for (int b = 0; b < n; b += 64)
+    for (int j = 0; j < 16; ++j) {
+      float t[4];
+      for (int v = 0; v < 4; ++v) t[v] = b + 16 * v + j < n ? term[b + 16 * v + j] : 0.0f;
+      lane[j] += (t[0] + t[1]) + (t[2] + t[3]);
+    }
   for (int h = 8; h >= 1; h /= 2)  // pairwise: lane j += lane j + h
     for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
-  const double sum = lane[0];
-  for (int e = 0; e < n; ++e) s[e] = static_cast<float>(ex[e] / sum);
+  const double inv = 1.0 / lane[0];
+  for (int e = 0; e < n; ++e) s[e] = static_cast<float>(static_cast<double>(term[e]) * inv);
   return s;
 }
 
-// fp64 scores, for the weights.
+// fp64 scores, for the weights. Softmax with infinite logits: the limit (the experts equal to the
+// maximum share the mass).
 inline std::vector<double> scores_f64(ScoringFunc f, const float* x, int n) {
   std::vector<double> s(n);
   const double m = *std::max_element(x, x + n);
   double sum = 0.0;
   for (int e = 0; e < n; ++e) {
-    s[e] = f == ScoringFunc::sigmoid ? 1.0 / (1.0 + std::exp(-static_cast<double>(x[e]))) : std::exp(x[e] - m);
+    s[e] = f == ScoringFunc::sigmoid ? 1.0 / (1.0 + std::exp(-static_cast<double>(x[e])))
+                                     : (x[e] == m ? 1.0 : std::exp(x[e] - m));
     sum += s[e];
   }
   if (f == ScoringFunc::softmax)
@@ -89,7 +97,7 @@ inline void write_token(const RouterSpec& spec, int64_t t, const std::vector<int
 // One token's experts for the token-wise routers (topk, moge, group_limited, hash).
 inline std::vector<int> choose(const RouterSpec& spec, const float* x, std::span<const float> bias) {
   const int n = spec.num_experts, k = spec.k;
-  const std::vector<float> key = selection_keys(spec.scoring, x, n, bias);
+  std::vector<float> key = selection_keys(spec.scoring, x, n, bias);
   std::vector<int> chosen;
   if (spec.name == "topk") {
     const std::vector<int> order = rank_desc(key);
@@ -102,18 +110,24 @@ inline std::vector<int> choose(const RouterSpec& spec, const float* x, std::span
     }
   } else if (spec.name == "group_limited") {
     const int per = n / spec.groups, kept = spec.topk_group == 0 ? spec.groups : spec.topk_group;
+    // A top-2 sum adds scores, never logits: with no bias its keys are the fp32 scores themselves.
+    if (bias.empty() && spec.group_score == GroupScore::top2_sum) key = scores_f32(spec.scoring, x, n);
     std::vector<float> group_score(spec.groups);
     for (int g = 0; g < spec.groups; ++g) {
       std::vector<float> v(key.begin() + g * per, key.begin() + (g + 1) * per);
       std::sort(v.begin(), v.end(), std::greater<float>());
-      group_score[g] = bias.empty() ? v[0] : v[0] + v[1];
+      group_score[g] = spec.group_score == GroupScore::max ? v[0] : v[0] + v[1];
     }
+    // Only the kept groups' experts compete (a kept expert whose key is -inf still beats every expert of
+    // a dropped group): their ids in increasing order, stably ranked by key.
     const std::vector<int> group_order = rank_desc(group_score);
-    std::vector<float> masked(n, -INFINITY);
-    for (int i = 0; i < kept; ++i)
-      for (int e = group_order[i] * per; e < (group_order[i] + 1) * per; ++e) masked[e] = key[e];
-    const std::vector<int> order = rank_desc(masked);
-    chosen.assign(order.begin(), order.begin() + k);
+    std::vector<bool> kept_group(spec.groups, false);
+    for (int i = 0; i < kept; ++i) kept_group[group_order[i]] = true;
+    std::vector<int> ids;
+    for (int e = 0; e < n; ++e)
+      if (kept_group[e / per]) ids.push_back(e);
+    std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return key[a] > key[b]; });
+    chosen.assign(ids.begin(), ids.begin() + k);
   } else if (spec.name == "hash") {
     const uint64_t h = routing::hash_row(x, n);
     std::vector<uint64_t> hk(n);
@@ -163,6 +177,7 @@ inline Assignments expert_choice(const RouterSpec& spec, const Scores& scores) {
 
 // The reference decision for a registered router name, or nullopt when there is none.
 inline std::optional<Assignments> route(const RouterSpec& spec, const Scores& scores, std::span<const float> bias) {
+  if (bias.empty()) bias = spec.bias;  // the static bias, as the routers do
   if (spec.name == "expert_choice") return expert_choice(spec, scores);
   if (spec.name != "topk" && spec.name != "moge" && spec.name != "group_limited" && spec.name != "hash")
     return std::nullopt;
@@ -181,14 +196,26 @@ inline std::optional<Assignments> route(const RouterSpec& spec, const Scores& sc
   return out;
 }
 
-// Capacity: walk tokens in order; an expert keeps its first C assignments, later ones are dropped.
+// Capacity in GShard's priority order (arXiv 2006.16668 Algorithm 1; fairseq top2gating's
+// `locations2 += sum(mask1)`): list every (slot, token) assignment, sort by slot first, then token, and
+// let each expert keep the first C of that list; the rest are dropped.
 inline void apply_capacity(double factor, int num_experts, int k, Assignments& a) {
   if (factor <= 0 || a.tokens == 0) return;
   const auto C = static_cast<int64_t>(std::ceil(factor * double(a.tokens * k) / num_experts * (1 - 1e-12)));
+  struct Request {
+    int slot;
+    int64_t token;
+  };
+  std::vector<Request> order;
+  for (int64_t t = 0; t < a.tokens; ++t)
+    for (int s = 0; s < a.slots; ++s)
+      if (a.expert_at(t, s) >= 0) order.push_back({s, t});
+  std::sort(order.begin(), order.end(),
+            [](const Request& x, const Request& y) { return x.slot != y.slot ? x.slot < y.slot : x.token < y.token; });
   std::vector<int64_t> used(num_experts, 0);
   a.dropped.assign(a.expert.size(), 0);
-  for (size_t i = 0; i < a.expert.size(); ++i) {
-    if (a.expert[i] < 0) continue;
+  for (const Request& r : order) {
+    const size_t i = static_cast<size_t>(r.token) * a.slots + r.slot;
     if (used[a.expert[i]]++ < C) continue;
     a.dropped[i] = 1;
     a.weight[i] = 0.0f;

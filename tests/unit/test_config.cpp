@@ -236,7 +236,47 @@ TEST(ConfigLoad, DeepSeekRouterDefaults) {
   EXPECT_EQ(r.scoring, moesim::ScoringFunc::sigmoid);
   EXPECT_TRUE(r.normalize);
   EXPECT_DOUBLE_EQ(r.scaling, 2.5);
+  EXPECT_EQ(r.group_score, moesim::GroupScore::top2_sum);  // the preset: noaux_tc
+  EXPECT_TRUE(r.bias.empty());
   EXPECT_EQ(s.model.moe_layers(), 58);
+}
+
+// A list of `n` numbers: "[v0, v1, ...]" with v_e = 0.01 * (e % 5) - 0.02.
+std::string bias_list(int n) {
+  std::string out = "[";
+  for (int e = 0; e < n; ++e) out += (e ? ", " : "") + std::to_string(0.01 * (e % 5) - 0.02);
+  return out + "]";
+}
+
+// group_score and a static bias written in the scenario; a model without group_score (Pangu Pro MoE)
+// gives max; the router key overrides it.
+TEST(ConfigLoad, GroupScoreAndStaticBias) {
+  const auto s = parse(pangu("{name: group_limited, groups: 8, topk_group: 4, group_score: top2_sum, bias: " +
+                             bias_list(64) + "}"));
+  EXPECT_EQ(s.model.group_score, moesim::GroupScore::max);
+  EXPECT_EQ(s.setups[0].router.group_score, moesim::GroupScore::max);
+  const auto& r = s.setups[1].router;
+  EXPECT_EQ(r.group_score, moesim::GroupScore::top2_sum);
+  ASSERT_EQ(r.bias.size(), 64u);
+  EXPECT_FLOAT_EQ(r.bias[0], -0.02f);
+  EXPECT_FLOAT_EQ(r.bias[63], 0.01f);  // 63 % 5 = 3
+  EXPECT_TRUE(s.setups[0].router.bias.empty());
+}
+
+TEST(ConfigErrors, GroupScoreAndBias) {
+  EXPECT_EQ(error_of(pangu("{name: group_limited, groups: 8, group_score: top3}")),
+            "s.yaml: setups[1].router.group_score: expected one of: max, top2_sum (got 'top3')");
+  EXPECT_EQ(error_of(pangu("{name: topk, bias: [0.1, 0.2]}")),
+            "s.yaml: setups[1].router.bias: expected 64 entries, one per routed expert, not 2 (got '[0.1, 0.2]')");
+  EXPECT_EQ(error_of(pangu("{name: topk, bias: [0.1, x]}")),
+            "s.yaml: setups[1].router.bias[1]: expected a number (got 'x')");
+  EXPECT_EQ(error_of(pangu("{name: topk, bias: [1e39]}")),
+            "s.yaml: setups[1].router.bias[0]: expected a number within the fp32 range (got '1e39')");
+  EXPECT_EQ(error_of(pangu("{name: topk, bias: 0.5}")),
+            "s.yaml: setups[1].router.bias: expected a list of numbers, one per routed expert (got '0.5')");
+  EXPECT_EQ(error_of(pangu("{name: hash, bias: " + bias_list(64) + "}")),
+            "s.yaml: setups[1].router.bias: the hash router does not select with a bias; use topk, moge or "
+            "group_limited, or leave it out (got '64 entries')");
 }
 
 TEST(ConfigLoad, SetupsOverrideTheDefaultsKeyByKey) {

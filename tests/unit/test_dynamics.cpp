@@ -200,6 +200,23 @@ TEST(BiasUpdate, SignOfLoadMinusMean) {
   EXPECT_FALSE(off.records());
 }
 
+// A static router.bias is the starting bias: [0.1, 0, 0, -0.1] and the loads [5, 3, 2, 2] of one step
+// (mean 3) with gamma 0.25 -> [0.1 - 0.25, 0, 0 + 0.25, -0.1 + 0.25] = [-0.15, 0, 0.25, 0.15].
+TEST(BiasUpdate, StartsFromTheStaticBias) {
+  SetupSpec setup = dynamic_setup(0.25, 0, 0);
+  setup.router.bias = {0.1f, 0.0f, 0.0f, -0.1f};
+  SetupDynamics d(setup, 1, 4, 2, 0, nullptr);  // 2 steps: step 0 is not the last
+  std::vector<Placement> placement{shifted(0)};
+  ASSERT_EQ(d.bias(0).size(), 4u);
+  EXPECT_FLOAT_EQ(d.bias(0)[0], 0.1f);
+  d.record(0, selections({5, 3, 2, 2}));
+  d.end_of_step(0, placement);
+  EXPECT_FLOAT_EQ(d.bias(0)[0], -0.15f);
+  EXPECT_FLOAT_EQ(d.bias(0)[1], 0.0f);
+  EXPECT_FLOAT_EQ(d.bias(0)[2], 0.25f);
+  EXPECT_FLOAT_EQ(d.bias(0)[3], 0.15f);
+}
+
 std::unique_ptr<Workload> drift_workload(double drift) {
   WorkloadInput in;
   in.spec.popularity = Popularity::lognormal;

@@ -49,7 +49,7 @@ void expect_same_architecture(const ModelSpec& a, const ModelSpec& b) {
   MOESIM_SAME(q_lora_rank); MOESIM_SAME(kv_lora_rank); MOESIM_SAME(qk_nope_head_dim); MOESIM_SAME(qk_rope_head_dim);
   MOESIM_SAME(v_head_dim); MOESIM_SAME(dense_intermediate); MOESIM_SAME(num_experts); MOESIM_SAME(top_k);
   MOESIM_SAME(num_groups); MOESIM_SAME(topk_group); MOESIM_SAME(num_shared_experts); MOESIM_SAME(shared_intermediate);
-  MOESIM_SAME(moe_intermediate); MOESIM_SAME(scoring); MOESIM_SAME(norm_topk_prob);
+  MOESIM_SAME(moe_intermediate); MOESIM_SAME(scoring); MOESIM_SAME(group_score); MOESIM_SAME(norm_topk_prob);
   MOESIM_SAME(routed_scaling_factor); MOESIM_SAME(router);
 #undef MOESIM_SAME
 }
@@ -130,6 +130,7 @@ TEST(HfConfig, DeepSeekV2LiteGreedyWithoutQueryCompression) {
 TEST(HfConfig, DeepSeekV25GroupLimitedGreedy) {
   const ModelSpec m = load_hf("deepseek-v2.5.json");
   EXPECT_EQ(m.router, "group_limited");
+  EXPECT_EQ(m.group_score, moesim::GroupScore::max);  // group_limited_greedy scores a group by its max
   EXPECT_EQ(m.num_groups, 8);
   EXPECT_EQ(m.topk_group, 3);
   EXPECT_EQ(m.num_experts, 160);

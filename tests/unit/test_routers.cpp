@@ -109,6 +109,16 @@ TEST(TopK, ExtremeFiniteLogits) {
   expect_token(route(spec_of("topk", 4, 2), scores_of({{1e30, -1e30, 0, 3e38}})), 0, {3, 0}, {1.0, 0.0});
 }
 
+// Softmax with +inf logits is defined by its limit: the +inf experts share the mass equally, the others
+// get 0 (exp(x - m) -> 0 for finite x as m -> inf). [1, +inf, 0, +inf], k=3: selection on the logits
+// gives 1, 3 (equal: lower first), then 0; weights 1/2, 1/2, 0. A row of only -inf is the limit of equal
+// logits: uniform, 1/4 each, experts 0, 1 (ties). (Before, both rows gave NaN weights.)
+TEST(TopK, InfiniteLogitsTakeTheSoftmaxLimit) {
+  const double inf = std::numeric_limits<double>::infinity();
+  expect_token(route(spec_of("topk", 4, 3), scores_of({{1, inf, 0, inf}})), 0, {1, 3, 0}, {0.5, 0.5, 0.0});
+  expect_token(route(spec_of("topk", 4, 2), scores_of({{-inf, -inf, -inf, -inf}})), 0, {0, 1}, {0.25, 0.25});
+}
+
 // k = 18 > 16 uses the collect-and-sort path. logits e for e = 0..19: experts 19, 18, ..., 2;
 // weight of 19 = e^19 / sum_{i<20} e^i = (1 - 1/e) / (1 - e^-20) = 0.6321205588.
 TEST(TopK, LargeK) {
@@ -137,6 +147,15 @@ TEST(Moge, SeveralPerGroup) {
   expect_token(route(s, scores_of({{0, ln2, ln3, ln4}})), 0, {1, 0, 3, 2}, {0.2, 0.1, 0.4, 0.3});
 }
 
+// +inf in MoGE: [+inf, 0 | 1, 2], one per group: group 0 -> expert 0 (+inf), group 1 -> expert 3; the
+// softmax limit gives all the mass to expert 0: weights 1, 0.
+TEST(Moge, InfiniteLogitTakesAllTheMass) {
+  RouterSpec s = spec_of("moge", 4, 2);
+  s.groups = 2;
+  const double inf = std::numeric_limits<double>::infinity();
+  expect_token(route(s, scores_of({{inf, 0, 1, 2}})), 0, {0, 3}, {1.0, 0.0});
+}
+
 // DeepSeek-V3 group-limited, sigmoid scores s = [.9, .05 | .2, .8 | .7, .75 | .3, .4] (4 groups of 2),
 // topk_group = 2, k = 3.
 RouterSpec v3_spec() {
@@ -161,16 +180,46 @@ TEST(GroupLimited, NoBiasUsesGroupMax) {
   expect_token(route(s, v3_scores()), 0, {0, 3, 2}, {.9 / 1.9 * 2.5, .8 / 1.9 * 2.5, .2 / 1.9 * 2.5});
 }
 
-// Zero bias (non-empty): group score = top-2 sum: [.95, 1.0, 1.45, .7] -> groups 2, 1 -> experts {2,3,4,5}
-// -> 3 (.8), 5 (.75), 4 (.7).
-TEST(GroupLimited, BiasUsesTopTwoSum) {
-  expect_token(route(v3_spec(), v3_scores(), std::vector<float>(8, 0.0f)), 0, {3, 5, 4}, {.8, .75, .7});
+// group_score top2_sum (DeepSeek-V3 noaux_tc): group score = top-2 sum: [.95, 1.0, 1.45, .7] -> groups
+// 2, 1 -> experts {2,3,4,5} -> 3 (.8), 5 (.75), 4 (.7). The same with no bias and with a zero bias; a
+// zero bias with group_score max stays with the group max (groups 0, 1 as in NoBiasUsesGroupMax).
+TEST(GroupLimited, TopTwoSumWithOrWithoutBias) {
+  RouterSpec s = v3_spec();
+  s.group_score = GroupScore::top2_sum;
+  expect_token(route(s, v3_scores()), 0, {3, 5, 4}, {.8, .75, .7});
+  expect_token(route(s, v3_scores(), std::vector<float>(8, 0.0f)), 0, {3, 5, 4}, {.8, .75, .7});
+  expect_token(route(v3_spec(), v3_scores(), std::vector<float>(8, 0.0f)), 0, {0, 3, 2}, {.9, .8, .2});
 }
 
-// bias +0.5 on experts 6, 7: biased group 3 = {.8, .9}, sum 1.7 > group 2's 1.45 > 1.0 > .95
+// top2_sum adds sigmoid scores, not logits: 2 groups of 2, topk_group 1, k 1, logits [3, 3 | 10, -1].
+// Scores: sigmoid(3) = 0.952574 twice -> 1.905148; sigmoid(10) + sigmoid(-1) = 0.999955 + 0.268941 =
+// 1.268896 -> group 0 wins (a sum of logits, 6 vs 9, would pick group 1) -> expert 0 (tie with 1 -> lower).
+TEST(GroupLimited, TopTwoSumAddsScoresNotLogits) {
+  RouterSpec s = spec_of("group_limited", 4, 1);
+  s.groups = 2;
+  s.topk_group = 1;
+  s.scoring = ScoringFunc::sigmoid;
+  s.group_score = GroupScore::top2_sum;
+  expect_token(route(s, scores_of({{3, 3, 10, -1}})), 0, {0}, {1 / (1 + std::exp(-3.0))});
+}
+
+// bias +0.5 on experts 6, 7, top2_sum: biased group 3 = {.8, .9}, sum 1.7 > group 2's 1.45 > 1.0 > .95
 // -> groups 3, 2 -> biased {4: .7, 5: .75, 6: .8, 7: .9} -> 7, 6, 5; weights unbiased [.4, .3, .75].
 TEST(GroupLimited, BiasSelectsButDoesNotWeigh) {
-  expect_token(route(v3_spec(), v3_scores(), {0, 0, 0, 0, 0, 0, 0.5f, 0.5f}), 0, {7, 6, 5}, {.4, .3, .75});
+  RouterSpec s = v3_spec();
+  s.group_score = GroupScore::top2_sum;
+  expect_token(route(s, v3_scores(), {0, 0, 0, 0, 0, 0, 0.5f, 0.5f}), 0, {7, 6, 5}, {.4, .3, .75});
+}
+
+// A static bias in the spec (router.bias) acts as if route() had been given it; a bias passed to route()
+// (the dynamic one) takes its place. Same case as above: static +0.5 on 6, 7 -> 7, 6, 5; passing +0.5 on
+// experts 0, 1 instead: group 0 = {1.4, .55} -> 1.95 first, then group 2 (1.45) -> 0, 5, 4.
+TEST(GroupLimited, StaticBiasUnlessOneIsPassed) {
+  RouterSpec s = v3_spec();
+  s.group_score = GroupScore::top2_sum;
+  s.bias = {0, 0, 0, 0, 0, 0, 0.5f, 0.5f};
+  expect_token(route(s, v3_scores()), 0, {7, 6, 5}, {.4, .3, .75});
+  expect_token(route(s, v3_scores(), {0.5f, 0.5f, 0, 0, 0, 0, 0, 0}), 0, {0, 5, 4}, {.9, .75, .7});
 }
 
 // topk_group = 0 keeps every group: the result is plain top-3: 0 (.9), 3 (.8), 5 (.75).
@@ -178,6 +227,27 @@ TEST(GroupLimited, TopkGroupZeroMeansAllGroups) {
   RouterSpec s = v3_spec();
   s.topk_group = 0;
   expect_token(route(s, v3_scores()), 0, {0, 3, 5}, {.9, .8, .75});
+}
+
+// Softmax group-limited with +inf: 4 groups of 2, topk_group 2, k 3, logits [0, +inf | 1, 2 | +inf, 3 |
+// 5, 4]. Group maxima +inf, 2, +inf, 5 -> groups 0, 2 (the +inf tie: lower group first) -> experts
+// {0, 1, 4, 5} -> 1, 4 (+inf, lower first), 5 (3); limit weights 1/2, 1/2, 0.
+TEST(GroupLimited, InfiniteLogitsTakeTheSoftmaxLimit) {
+  RouterSpec s = spec_of("group_limited", 8, 3);
+  s.groups = 4;
+  s.topk_group = 2;
+  const double inf = std::numeric_limits<double>::infinity();
+  expect_token(route(s, scores_of({{0, inf, 1, 2, inf, 3, 5, 4}})), 0, {1, 4, 5}, {0.5, 0.5, 0.0});
+}
+
+// Expert choice, softmax, +inf: 2 tokens, 2 experts, k 1, cf 1 -> C = 1. Token 0 [+inf, 0] scores
+// [1, 0] (the limit), token 1 [0, 0] scores [1/2, 1/2]. Expert 0 takes token 0 (1 > 1/2), expert 1
+// token 1 (1/2 > 0): weights 1 and 1/2, no NaN.
+TEST(ExpertChoice, InfiniteLogitTakesTheSoftmaxLimit) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const Assignments a = route(spec_of("expert_choice", 2, 1), scores_of({{inf, 0}, {0, 0}}));
+  expect_token(a, 0, {0}, {1.0});
+  expect_token(a, 1, {1}, {0.5});
 }
 
 // 4 tokens, 4 experts, k=1, cf=1 -> C = ceil(4 * 1 / 4) = 1 token per expert.
@@ -263,6 +333,24 @@ TEST(Capacity, EarlierTokensWin) {
   EXPECT_TRUE(c.dropped.empty());
 }
 
+// GShard priority: 2 tokens, 2 experts, k=2, token 0 wants [0, 1], token 1 wants [1, 0]; factor 0.5 ->
+// C = ceil(0.5 * 2 * 2 / 2) = 1. Slot 0 first: token 0 takes expert 0, token 1 takes expert 1 (both
+// buffers now full); slot 1: token 0's expert 1 and token 1's expert 0 are dropped. Each token keeps its
+// 1st choice. (Token by token, token 0 would have filled both experts and token 1 would get neither.)
+TEST(Capacity, FirstChoicesOfAllTokensBeforeSecondChoices) {
+  Assignments a;
+  a.resize(2, 2);
+  a.expert = {0, 1, 1, 0};
+  a.weight = {0.6f, 0.4f, 0.7f, 0.3f};
+  apply_capacity(CapacitySpec{0.5}, 2, 2, a);
+  EXPECT_TRUE(a.is_kept(0, 0) && a.is_kept(1, 0));
+  EXPECT_TRUE(a.is_dropped(0, 1) && a.is_dropped(1, 1));
+  EXPECT_EQ(a.weight_at(0, 0), 0.6f);
+  EXPECT_EQ(a.weight_at(1, 0), 0.7f);
+  EXPECT_EQ(a.weight_at(0, 1), 0.0f);
+  EXPECT_EQ(a.dropped_count, 2);
+}
+
 // factor 1.1, 100 tokens, k=1, 10 experts: C = 1.1 * 100 / 10 = 11 exactly (fp64 gives
 // 11.000000000000002, whose naive ceil would be 12). All 100 on expert 0 -> 11 kept, 89 dropped.
 TEST(Capacity, ExactIntegerCapacityIsNotRoundedUp) {
@@ -313,6 +401,15 @@ TEST(Validate, NamesTheViolatedLimit) {
   c.capacity_factor = -0.5;
   expect_invalid(c, "setups[1].router.capacity_factor", "-0.5",
                  "capacity_factor must be a finite number >= 0 (0 means 1.0)");
+  c.capacity_factor = 0;
+  c.bias.assign(64, 0.0f);
+  expect_invalid(c, "setups[1].router.bias", "64 entries",
+                 "the expert_choice router does not select with a bias; use topk, moge or group_limited, or leave it out");
+  RouterSpec b = spec_of("topk", 4, 2);
+  b.bias = {0, 0, 0};
+  expect_invalid(b, "setups[1].router.bias", "3 entries", "the bias needs one entry per expert (4)");
+  b.bias = {0, 0, std::numeric_limits<float>::infinity(), 0};
+  expect_invalid(b, "setups[1].router.bias[2]", "inf", "bias entries must be finite");
 }
 
 // Distance in units in the last place between two finite non-negative floats: the difference of their bit
@@ -321,33 +418,45 @@ int64_t ulp_distance(float a, float b) {
   return std::abs(static_cast<int64_t>(std::bit_cast<uint32_t>(a)) - static_cast<int64_t>(std::bit_cast<uint32_t>(b)));
 }
 
-// exp_f32 is within 2 ulp of std::exp on a dense sweep of [-88, 88] (1.76 million points, step 1e-4,
-// which includes subnormal results below exp(-87.3) = FLT_MIN); exact at 0; 0 and inf at the ends.
-TEST(FastMath, ExpWithinTwoUlpOfStdExp) {
+// exp_f32 is within 1 ulp of the correctly rounded exp (std::exp in fp64, rounded once to fp32) on a dense
+// sweep of [-87, 88.7], its finite range (1.76 million points, step 1e-4, plus both ends); exact at 0;
+// 0 below -87 and for -inf, +inf above 88.7. (Every float of [-87, 88.7] was checked the same way once,
+// 2.2e9 of them: also at most 1 ulp; too slow for a unit test.)
+TEST(FastMath, ExpWithinOneUlpOfCorrectlyRounded) {
   int64_t worst = 0;
-  for (int i = -880000; i <= 880000; ++i) {
-    const float x = static_cast<float>(i) * 1e-4f;
-    worst = std::max(worst, ulp_distance(routing::exp_f32(x), std::exp(x)));
-  }
-  EXPECT_LE(worst, 2);
+  auto check = [&](float x) {
+    worst = std::max(worst, ulp_distance(routing::exp_f32(x), static_cast<float>(std::exp(static_cast<double>(x)))));
+  };
+  for (int i = -870000; i <= 887000; ++i) check(static_cast<float>(i) * 1e-4f);
+  check(-87.0f);
+  check(88.7f);
+  EXPECT_LE(worst, 1);
   EXPECT_EQ(routing::exp_f32(0.0f), 1.0f);
+  EXPECT_EQ(routing::exp_f32(std::nextafter(-87.0f, -100.0f)), 0.0f);
   EXPECT_EQ(routing::exp_f32(-std::numeric_limits<float>::infinity()), 0.0f);
   EXPECT_EQ(routing::exp_f32(-1e30f), 0.0f);
-  EXPECT_EQ(routing::exp_f32(100.0f), std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isfinite(routing::exp_f32(88.7f)));
+  EXPECT_EQ(routing::exp_f32(std::nextafter(88.7f, 100.0f)), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(routing::exp_f32(std::numeric_limits<float>::infinity()), std::numeric_limits<float>::infinity());
 }
 
-// Random logits: N(0, 1), some rows scaled by 1e30 (extreme but finite), some quantised to {-1, 0, 1}
-// (ties everywhere), a few -inf (masked experts). scores: [tokens, experts].
+// Random logits: N(0, 1), some rows scaled by 1e30 (extreme but finite) or by 1e-30 (tiny), some
+// quantised to {-1, 0, 1} (ties everywhere), a few -inf (masked experts), some rows with one to three
+// +inf, one row of only -inf. scores: [tokens, experts].
 Scores random_scores(int64_t tokens, int experts, uint64_t seed) {
   const Philox rng(seed, 99);
+  const float inf = std::numeric_limits<float>::infinity();
   Scores m(tokens, experts);
   for (int64_t t = 0; t < tokens; ++t)
     for (int e = 0; e < experts; ++e) {
       const auto w = rng.words(static_cast<uint64_t>(t * experts + e));
       float v = static_cast<float>(standard_normal(Philox::to_unit_open_d(w[0]), Philox::to_unit_open_d(w[1])));
       if (t % 7 == 3) v *= 1e30f;
+      if (t % 13 == 6) v *= 1e-30f;
       if (t % 5 == 1) v = std::round(v);
-      if (w[2] % 61 == 0 && e > 0) v = -std::numeric_limits<float>::infinity();
+      if (w[2] % 61 == 0 && e > 0) v = -inf;
+      if (t % 11 == 5 && w[3] % 97 < 3) v = inf;
+      if (t == 9) v = -inf;
       m(t, e) = v;
     }
   return m;
@@ -373,6 +482,7 @@ TEST(Simd, ScalarAndDispatchedPathsAreBitIdentical) {
       s.scoring = (variant & 1) ? ScoringFunc::sigmoid : ScoringFunc::softmax;
       s.normalize = (variant & 2) != 0;
       s.scaling = (variant & 2) ? 2.5 : 1.0;
+      s.group_score = (variant == 1 || variant == 2) ? GroupScore::top2_sum : GroupScore::max;
       specs.push_back(s);
     }
   for (RouterSpec s : specs)

@@ -8,8 +8,13 @@ namespace moesim {
 // How router logits become expert scores.
 enum class ScoringFunc { softmax, sigmoid };
 enum class AttentionKind { gqa, mla };
+// How group-limited routing scores a group of experts (routing.md section 4): the largest selection key
+// of the group (DeepSeek-V2 `group_limited_greedy`), or the sum of its two largest (DeepSeek-V3/R1
+// `noaux_tc`, HF modeling_deepseek.py: topk(2).sum over the bias-corrected scores).
+enum class GroupScore { max, top2_sum };
 
 const char* to_string(ScoringFunc f);
+const char* to_string(GroupScore g);
 const char* to_string(AttentionKind a);
 
 // Field names follow the HuggingFace config.json keys where one exists (see configs/README.md).
@@ -46,6 +51,7 @@ struct ModelSpec {
   int shared_intermediate = 0;     // intermediate size of one shared expert
   int moe_intermediate = 0;        // intermediate size of one routed expert
   ScoringFunc scoring = ScoringFunc::softmax;
+  GroupScore group_score = GroupScore::max;  // group_limited only: see GroupScore
   bool norm_topk_prob = false;     // renormalise the k chosen weights to sum 1
   double routed_scaling_factor = 1.0;
   std::string router = "topk";     // the router this model was trained with

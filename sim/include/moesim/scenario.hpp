@@ -19,11 +19,15 @@ struct RouterSpec {
   int groups = 1;             // expert groups (moge, group_limited)
   int topk_group = 0;         // groups kept per token (group_limited); 0 = all groups
   ScoringFunc scoring = ScoringFunc::softmax;
+  GroupScore group_score = GroupScore::max;  // group_limited: group max or top-2 sum of the selection keys
   bool normalize = false;        // renormalise chosen weights to sum 1 (norm_topk_prob)
   double scaling = 1.0;          // routed_scaling_factor applied to the weights
   double capacity_factor = 0.0;  // expert_choice: C = ceil(cf * tokens * k / E); 0 there means 1.0
   // DeepSeek aux-loss-free balancing (arXiv 2412.19437 eq. 16): per-step bias step gamma; 0 = no bias.
   double bias_update_speed = 0.0;
+  // Static selection bias per expert [num_experts] (e.g. a measured e_score_correction_bias), or empty.
+  // Routers use it when route() gets no bias; with bias_update_speed it is the starting bias.
+  std::vector<float> bias;
   int voted_experts = 0;  // moge, 300I Duo voting: experts kept per group per batch; 0 = off
 };
 

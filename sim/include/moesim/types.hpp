@@ -36,6 +36,17 @@ struct Assignments {
     requested = 0;
     dropped_count = 0;
   }
+  // resize for a writer that fills every slot itself (the token-wise routers): no fill pass, so a
+  // batch of the same shape as the last one costs nothing here.
+  void reshape(int64_t n_tokens, int n_slots) {
+    tokens = n_tokens;
+    slots = n_slots;
+    expert.resize(static_cast<size_t>(n_tokens) * n_slots);
+    weight.resize(static_cast<size_t>(n_tokens) * n_slots);
+    dropped.clear();
+    requested = 0;
+    dropped_count = 0;
+  }
   int32_t expert_at(int64_t t, int s) const { return expert[static_cast<size_t>(t) * slots + s]; }
   float weight_at(int64_t t, int s) const { return weight[static_cast<size_t>(t) * slots + s]; }
   bool is_dropped(int64_t t, int s) const {

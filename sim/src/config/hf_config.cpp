@@ -7,7 +7,9 @@
 //        the shared experts are one MLP of n_shared_experts x moe_intermediate_size.
 //  [DS3] deepseek-ai/DeepSeek-V3 configuration_deepseek.py: n_shared_experts 1, n_group 8, topk_group 4,
 //        first_k_dense_replace 3, norm_topk_prob True, scoring_func 'sigmoid', routed_scaling_factor 2.5,
-//        topk_method 'noaux_tc' (its bias e_score_correction_bias is a weight, not a key: not modelled).
+//        topk_method 'noaux_tc' (its bias e_score_correction_bias is a weight, not a key: give a measured one
+//        as router.bias). modeling_deepseek.py: noaux_tc scores a group by the sum of its top-2
+//        bias-corrected scores (group_score top2_sum), V2's group_limited_greedy by its max (max).
 //  [Q2][Q3] transformers Qwen2MoeConfig / Qwen3MoeConfig: decoder_sparse_step 1, mlp_only_layers [],
 //        norm_topk_prob False; block i is MoE iff i is not in mlp_only_layers and
 //        (i + 1) % decoder_sparse_step == 0. Qwen2-MoE adds one gated shared expert of
@@ -202,6 +204,7 @@ void read_deepseek_routing(const HfReader& r, ModelSpec& m, const DeepSeekDefaul
   if (method != "group_limited_greedy" && method != "noaux_tc")
     r.fail("topk_method", method, "unsupported; supported: greedy, group_limited_greedy, noaux_tc");
   m.router = "group_limited";
+  m.group_score = method == "noaux_tc" ? GroupScore::top2_sum : GroupScore::max;
   m.num_groups = r.positive_or("n_group", d.n_group);
   m.topk_group = r.count_or("topk_group", d.topk_group);
   if (m.num_experts % m.num_groups != 0)

@@ -67,6 +67,7 @@ bool apply_model_key(const std::string& k, const YAML::Node& v, const std::strin
   else if (k == "router") m.router = read_string(v, file, key);
   else if (k == "attention") m.attention = static_cast<AttentionKind>(read_choice(v, schema::kAttention, file, key));
   else if (k == "scoring") m.scoring = static_cast<ScoringFunc>(read_choice(v, schema::kScoring, file, key));
+  else if (k == "group_score") m.group_score = static_cast<GroupScore>(read_choice(v, schema::kGroupScore, file, key));
   else if (k == "norm_topk_prob") m.norm_topk_prob = read_bool(v, file, key);
   else if (k == "routed_scaling_factor") m.routed_scaling_factor = read_number(v, NumKind::positive, file, key);
   else return false;

@@ -16,9 +16,9 @@ inline constexpr std::array<K, 5> kSetup = {"name", "router", "placement", "capa
 inline constexpr std::array<K, 3> kCluster = {"devices", "devices_per_node", "hardware"};
 inline constexpr std::array<K, 7> kRun = {"steps", "tokens_per_step", "tokens_per_sequence",
                                           "layers", "seed", "threads", "measure_from"};
-inline constexpr std::array<K, 10> kRouter = {"name",    "k",         "groups",  "topk_group",
+inline constexpr std::array<K, 12> kRouter = {"name",    "k",         "groups",  "topk_group",
                                               "scoring", "normalize", "scaling", "capacity_factor",
-                                              "bias_update_speed", "voted_experts"};
+                                              "bias_update_speed", "voted_experts", "group_score", "bias"};
 inline constexpr std::array<K, 11> kPlacement = {"name",    "device_of_expert", "phy2log",      "phy2dev",
                                                  "replicas", "weight",          "warmup_steps", "rebalance_every",
                                                  "weights_file", "weights_from_trace", "weights_steps"};
@@ -30,20 +30,20 @@ inline constexpr std::array<K, 11> kWorkload = {"name",           "popularity", 
 
 // ModelSpec fields (HuggingFace-like names); an inline model may also say `preset` or `hf_config` (a
 // HuggingFace config.json, relative to the scenario file).
-inline constexpr std::array<K, 28> kModel = {
+inline constexpr std::array<K, 29> kModel = {
     "name",          "description",        "source",           "num_layers",         "first_dense_layers",
     "hidden",        "vocab",              "attention",        "num_heads",          "num_kv_heads",
     "head_dim",      "q_lora_rank",        "kv_lora_rank",     "qk_nope_head_dim",   "qk_rope_head_dim",
     "v_head_dim",    "dense_intermediate", "num_experts",      "top_k",              "num_groups",
     "topk_group",    "num_shared_experts", "shared_intermediate", "moe_intermediate", "scoring",
-    "norm_topk_prob", "routed_scaling_factor", "router"};
-inline constexpr std::array<K, 30> kInlineModel = {
+    "norm_topk_prob", "routed_scaling_factor", "router", "group_score"};
+inline constexpr std::array<K, 31> kInlineModel = {
     "preset",        "hf_config",          "name",               "description",      "source",             "num_layers",
     "first_dense_layers", "hidden",        "vocab",            "attention",          "num_heads",
     "num_kv_heads",  "head_dim",           "q_lora_rank",      "kv_lora_rank",       "qk_nope_head_dim",
     "qk_rope_head_dim", "v_head_dim",      "dense_intermediate", "num_experts",      "top_k",
     "num_groups",    "topk_group",         "num_shared_experts", "shared_intermediate", "moe_intermediate",
-    "scoring",       "norm_topk_prob",     "routed_scaling_factor", "router"};
+    "scoring",       "norm_topk_prob",     "routed_scaling_factor", "router", "group_score"};
 
 // deployment: (config/deployment_config.cpp) and its nested mappings.
 inline constexpr std::array<K, 11> kDeployment = {"phase",  "context_length", "attention",  "experts", "shared_experts",
@@ -74,6 +74,7 @@ inline constexpr std::array<K, 2> kHardwareEntry = {"value", "source"};
 inline constexpr std::array<K, 3> kHardwarePrice = {"usd_per_hour", "source", "date"};
 
 inline constexpr std::array<K, 2> kScoring = {"softmax", "sigmoid"};
+inline constexpr std::array<K, 2> kGroupScore = {"max", "top2_sum"};  // GroupScore, in enum order
 inline constexpr std::array<K, 2> kAttention = {"gqa", "mla"};
 inline constexpr std::array<K, 3> kPopularity = {"uniform", "zipf", "lognormal"};
 // Trace formats (workload.format): counts-only (trace_counts) and per-token (trace_tokens).

@@ -5,6 +5,8 @@
 #include "config/schema.hpp"
 #include "config/trace_config.hpp"
 
+#include <cmath>
+
 namespace moesim::config {
 namespace {
 
@@ -20,6 +22,19 @@ std::string text_of(const FieldMap& f, const std::string& k) {
   return it != f.end() ? node_text(it->second.node) : "";
 }
 
+// router.bias: a list of finite numbers (any sign), one per expert (the length is checked in make_router).
+std::vector<float> read_bias_list(const Field& fld, const std::string& file) {
+  if (!fld.node.IsSequence()) throw Error(file, fld.key, node_text(fld.node), "expected a list of numbers, one per routed expert");
+  std::vector<float> out;
+  for (size_t i = 0; i < fld.node.size(); ++i) {
+    const std::string at = index_key(fld.key, i);
+    const double v = read_number(fld.node[i], NumKind::any, file, at);
+    if (!std::isfinite(static_cast<float>(v))) throw Error(file, at, node_text(fld.node[i]), "expected a number within the fp32 range");
+    out.push_back(static_cast<float>(v));
+  }
+  return out;
+}
+
 void read_router_field(const std::string& k, const Field& fld, const std::string& file, RouterSpec& r) {
   const YAML::Node& v = fld.node;
   if (k == "name") r.name = read_string(v, file, fld.key);
@@ -32,6 +47,8 @@ void read_router_field(const std::string& k, const Field& fld, const std::string
   else if (k == "capacity_factor") r.capacity_factor = read_number(v, NumKind::non_negative, file, fld.key);
   else if (k == "bias_update_speed") r.bias_update_speed = read_number(v, NumKind::non_negative, file, fld.key);
   else if (k == "voted_experts") r.voted_experts = read_int(v, IntKind::non_negative, file, fld.key);
+  else if (k == "group_score") r.group_score = static_cast<GroupScore>(read_choice(v, schema::kGroupScore, file, fld.key));
+  else if (k == "bias") r.bias = read_bias_list(fld, file);
   else MOESIM_CHECK(false, "router key '" + k + "' passed check_keys");
 }
 
@@ -46,6 +63,9 @@ void check_router_counts(const RouterSpec& r, const FieldMap& f, const std::stri
   if (r.topk_group > r.groups)
     throw Error(file, key_of(f, "topk_group", key), std::to_string(r.topk_group),
                 "exceeds the router's " + std::to_string(r.groups) + " groups");
+  if (!r.bias.empty() && static_cast<int>(r.bias.size()) != r.num_experts)
+    throw Error(file, key_of(f, "bias", key), text_of(f, "bias"),
+                "expected " + experts + " entries, one per routed expert, not " + std::to_string(r.bias.size()));
 }
 
 RouterSpec make_router(const FieldMap& f, const std::string& key, const SetupContext& c) {
@@ -57,6 +77,7 @@ RouterSpec make_router(const FieldMap& f, const std::string& key, const SetupCon
   r.groups = m.num_groups;
   r.topk_group = m.topk_group;
   r.scoring = m.scoring;
+  r.group_score = m.group_score;
   r.normalize = m.norm_topk_prob;
   r.scaling = m.routed_scaling_factor;
   for (const auto& [k, fld] : f) read_router_field(k, fld, c.file, r);

@@ -4,6 +4,7 @@
 namespace moesim {
 
 const char* to_string(ScoringFunc f) { return f == ScoringFunc::softmax ? "softmax" : "sigmoid"; }
+const char* to_string(GroupScore g) { return g == GroupScore::max ? "max" : "top2_sum"; }
 const char* to_string(AttentionKind a) { return a == AttentionKind::gqa ? "gqa" : "mla"; }
 const char* to_string(DType d) {
   switch (d) {

@@ -35,6 +35,7 @@ ordered_json to_json(const ModelSpec& m) {
   j["shared_intermediate"] = m.shared_intermediate;
   j["moe_intermediate"] = m.moe_intermediate;
   j["scoring"] = to_string(m.scoring);
+  j["group_score"] = to_string(m.group_score);
   j["norm_topk_prob"] = m.norm_topk_prob;
   j["routed_scaling_factor"] = m.routed_scaling_factor;
   j["router"] = m.router;
@@ -51,6 +52,8 @@ ordered_json to_json(const SetupSpec& s) {
                  {"scaling", r.scaling},    {"capacity_factor", r.capacity_factor}};
   if (r.bias_update_speed != 0) j["router"]["bias_update_speed"] = r.bias_update_speed;  // new keys: only when set,
   if (r.voted_experts != 0) j["router"]["voted_experts"] = r.voted_experts;              // so older documents stay
+  if (r.name == "group_limited") j["router"]["group_score"] = to_string(r.group_score);  // the same
+  if (!r.bias.empty()) j["router"]["bias"] = r.bias;
   ordered_json p = {{"name", s.placement.name}};
   if (!s.placement.device_of_expert.empty()) p["device_of_expert"] = s.placement.device_of_expert;
   if (!s.placement.phy2log.empty()) p["phy2log"] = s.placement.phy2log;

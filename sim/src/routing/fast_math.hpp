@@ -1,9 +1,13 @@
-// routing/fast_math.hpp: the scalar exp the routers are defined with (private to src/routing and tests).
+// routing/fast_math.hpp: the scalar exp and softmax the routers are defined with (private to src/routing
+// and tests).
 //
-// exp_f32 is a Cephes-style expf: x = n ln2 + r with n = nearest integer to x / ln2 (ties to even), ln2
-// split in two so that r is exact to ~2^-32, exp(r) by a degree-7 polynomial in Horner form with FMAs,
-// then y * 2^n (one correctly rounded scaling, also for subnormal results). Max error against std::exp is
-// bounded in tests/unit/test_routers.cpp (<= 2 ulp on [-88, 88]).
+// exp_f32 is table-driven: x = (16 k + j) ln2 / 16 + r with k, j integers (0 <= j < 16, 16 k + j the
+// nearest integer to 16 x / ln2, from one fma against 1.5 * 2^23), ln2 / 16 split in two so that r is
+// exact to ~2^-35 (|r| <= ln2 / 32), exp(r) - 1 by r (1 + r (1/2 + r / 6)), then
+// 2^(j / 16) (1 + p) in one fma with the table entry, and 2^k added to the exponent bits. Checked against
+// the correctly rounded exp on EVERY float of [-87, 88.7]: at most 1 ulp (tests/unit/test_routers.cpp
+// samples that range densely). Outside: exp_f32(x) = 0 for x < -87 (and -inf), so results are never
+// subnormal, and +inf for x > 88.7 (exp(88.7) is within 2.3% of FLT_MAX).
 //
 // Why not std::exp: the vectorised kernels (kernels_avx512.cpp) evaluate exactly the same sequence of
 // IEEE operations lane by lane (fma where this code calls std::fma, nothing else fused: the kernel files
@@ -11,46 +15,61 @@
 // (tests/support/reference_routing.hpp) calls this function too, so expectations stay exact.
 #pragma once
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 namespace moesim::routing {
 
 namespace exp_const {
-inline constexpr float kMin = -104.0f;  // exp(-104) < 2^-150: rounds to 0
-inline constexpr float kMax = 89.0f;    // exp(89) > FLT_MAX: becomes +inf
-inline constexpr float kLog2e = 1.44269504088896341f;
-inline constexpr float kLn2Hi = 0.693359375f;     // 355/512: n * kLn2Hi is exact for |n| < 2^15
-inline constexpr float kLn2Lo = -2.12194440e-4f;  // ln 2 - kLn2Hi
-// exp(r) ~ 1 + r + r^2 (P0 r^5 + P1 r^4 + ... + P5), |r| <= ln2 / 2 (Cephes expf.c).
-inline constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f;
-inline constexpr float kP3 = 4.1665795894e-2f, kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
+inline constexpr float kUnder = -87.0f;  // x < kUnder (or -inf): 0; exp(-87) = 1.6e-38 is still normal
+inline constexpr float kOver = 88.7f;    // x > kOver: +inf (the result would pass FLT_MAX near 88.72)
+inline constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23: x * 16/ln2 + kMagic holds round(16 x / ln2) in its low bits
+inline constexpr float k16OverLn2 = 23.0831203f;  // 16 / ln 2
+inline constexpr float kLn2By16Hi = 0.0433197021484375f;  // 2839 / 2^16: 12 bits, so n * kLn2By16Hi is exact
+inline constexpr float kLn2By16Lo = 1.99663646e-6f;      // ln 2 / 16 - kLn2By16Hi
+inline constexpr float kC2 = 0.5f, kC3 = 0.166666672f;    // exp(r) - 1 ~ r (1 + r (kC2 + r kC3))
+inline constexpr uint32_t kExponentMask = 0xFF800000u;    // sign and exponent bits
+// 2^(j / 16), j = 0 .. 15, rounded to fp32.
+alignas(64) inline constexpr float kExp2Table[16] = {
+    1.0f,          1.04427373f, 1.09050775f, 1.13878858f, 1.18920708f, 1.24185777f, 1.29683959f, 1.35425556f,
+    1.41421354f,   1.47682619f, 1.54221082f, 1.61049032f, 1.68179286f, 1.75625217f, 1.8340081f,  1.91520655f};
 }  // namespace exp_const
 
-// exp(x) in fp32 for NaN-free x (-inf gives 0, +inf gives +inf).
+// exp(x) in fp32 for NaN-free x (see above; -inf gives 0, +inf gives +inf).
 inline float exp_f32(float x) {
   using namespace exp_const;
-  x = x < kMin ? kMin : x;
-  x = x > kMax ? kMax : x;
-  const float n = std::nearbyint(x * kLog2e);
-  float r = std::fma(n, -kLn2Hi, x);
-  r = std::fma(n, -kLn2Lo, r);
-  float p = kP0;
-  p = std::fma(p, r, kP1);
-  p = std::fma(p, r, kP2);
-  p = std::fma(p, r, kP3);
-  p = std::fma(p, r, kP4);
-  p = std::fma(p, r, kP5);
-  const float r2 = r * r;
-  const float y = std::fma(p, r2, r) + 1.0f;
-  return std::ldexp(y, static_cast<int>(n));
+  if (!(x >= kUnder)) return 0.0f;
+  if (x > kOver) return std::numeric_limits<float>::infinity();
+  const float z = std::fma(x, k16OverLn2, kMagic);  // bits: kMagic's + (16 k + j)
+  const float n = z - kMagic;                       // 16 k + j, exactly
+  float r = std::fma(n, -kLn2By16Hi, x);
+  r = std::fma(n, -kLn2By16Lo, r);
+  float q = std::fma(kC3, r, kC2);
+  q = std::fma(q, r, 1.0f);
+  const float p = q * r;
+  const uint32_t zb = std::bit_cast<uint32_t>(z);
+  const float t = kExp2Table[zb & 15u];
+  const float y = std::fma(p, t, t);  // 2^(j/16) exp(r), in [0.97, 2)
+  // + k in the exponent field: (zb << 19) keeps the bits of 16 k + j above bit 19, i.e. k << 23.
+  return std::bit_cast<float>(std::bit_cast<uint32_t>(y) + ((zb << 19) & kExponentMask));
 }
 
 // sigmoid(x) = 1 / (1 + exp(-x)) in fp32.
 inline float sigmoid_f32(float x) { return 1.0f / (1.0f + exp_f32(-x)); }
 
-// Lanes of the softmax denominator: sum_e exp(x[e] - m) is accumulated in fp64 in kSumLanes partial
-// sums (lane j: the experts e with e % kSumLanes == j, in increasing e), which are then added pairwise,
-// lane j + lane j + h for h = 8, 4, 2, 1. This fixed order is what one AVX-512 register of 16 lanes does.
+// The softmax term of logit x in a row of maximum m: exp_f32(x - m), and 1 where x == m. For a finite m
+// the two agree (exp_f32(0) = 1); the rule gives the limit when m is infinite: with +inf logits the
+// +inf experts share the mass equally and every other one gets 0; a row of only -inf is uniform.
+inline float softmax_term(float x, float m) { return x == m ? 1.0f : exp_f32(x - m); }
+
+// The softmax denominator sum_e softmax_term(x[e], m), in this fixed order (which is what AVX-512 does
+// with one register of 16 lanes): experts are cut into blocks of 64; in block b, lane j (0..15) adds
+// its 4 terms e = 64 b + 16 v + j (v = 0..3, 0 where e >= n) pairwise in fp32, (t0 + t1) + (t2 + t3);
+// the block's lane sums are added to 16 fp64 lane sums in increasing b; then lane j += lane j + h for
+// h = 8, 4, 2, 1. A weight is fp32(fp64(term) * (1 / sum)), the reciprocal in fp64.
 inline constexpr int kSumLanes = 16;
+inline constexpr int kSumBlock = 64;
 
 }  // namespace moesim::routing

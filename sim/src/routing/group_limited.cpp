@@ -1,10 +1,15 @@
 // routing/group_limited.cpp: DeepSeek-V3 group-limited routing (arXiv 2412.19437 section 2.1.2;
 // deepseek-ai/DeepSeek-V3 inference/model.py `Gate`; routing.md section 4), in the reference order:
 //   s = sigmoid|softmax(logits); biased = s + bias (selection only);
-//   group score = max of the group's scores with no bias, else the sum of its top-2 biased scores;
+//   group score (router.group_score) = the group's largest selection key (`max`, DeepSeek-V2
+//   group_limited_greedy), or the sum of its two largest (`top2_sum`, DeepSeek-V3 noaux_tc: model.py
+//   Gate takes topk(2).sum whenever the bias exists, which it does for V3);
 //   keep the topk_group best groups (tie -> lower group), mask the rest with -inf;
 //   top-k of the masked (biased) scores; weights = s there, normalised if asked, times scaling.
-// With no bias the selection runs on the logits (same order as s, see routing_common.hpp).
+// Sigmoid scores on groups of a multiple of 16 experts (DeepSeek-V3): the fused group_limited_sigmoid kernel.
+// With no bias and group_score max the selection runs on the logits (same order as s, see
+// routing_common.hpp); a top-2 sum needs the scores themselves (a sum of sigmoids does not order groups
+// as the sum of logits does), so top2_sum selects on fp32 s (+ bias).
 #include "routing/routers.hpp"
 #include "routing/routing_common.hpp"
 
@@ -20,9 +25,21 @@ class GroupLimitedRouter final : public TokenwiseRouter {
   void route_rows(const Scores& scores, std::span<const float> bias, int64_t begin, int64_t end,
                   Assignments& out) const override {
     const int n = spec_.num_experts, k = spec_.k, groups = spec_.groups, per_group = n / groups;
-    const bool need_prob = !bias.empty() || spec_.scoring == ScoringFunc::softmax;
+    const bool top2 = spec_.group_score == GroupScore::top2_sum;
+    const bool keys_are_scores = !bias.empty() || top2;  // else the keys are the logits
+    const bool need_prob = keys_are_scores || spec_.scoring == ScoringFunc::softmax;
     const Kernels& kern = kernels();
     TopKScratch scratch(n);
+    const GroupLimitedShape shape{n,    groups, per_group, spec_.topk_group == 0 ? groups : spec_.topk_group, k,
+                                  top2, bias.empty() ? nullptr : bias.data(), spec_.normalize, spec_.scaling};
+    if (spec_.scoring == ScoringFunc::sigmoid && group_limited_fast_shape(shape)) {  // DeepSeek-V3: fused
+      for (int64_t t = begin; t < end; t += kRowsPerCall) {  // the kernel prefetches the rows it reads next
+        const int rows = static_cast<int>(std::min<int64_t>(kRowsPerCall, end - t));
+        const float* x = scores.data() + t * n;
+        kern.group_limited_sigmoid(x, rows, shape, out.expert.data() + t * k, out.weight.data() + t * k, scratch);
+      }
+      return;
+    }
     std::vector<float> prob(static_cast<size_t>(n));         // [experts] s, one token's scores
     std::vector<float> key(static_cast<size_t>(n));          // [experts] s + bias
     std::vector<float> group_score(static_cast<size_t>(groups));
@@ -40,9 +57,11 @@ class GroupLimitedRouter final : public TokenwiseRouter {
         if (!bias.empty()) {
           for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
           kv = key.data();
+        } else if (keys_are_scores) {
+          kv = prob.data();
         }
       }
-      kern.group_scores(kv, groups, per_group, !bias.empty(), group_score.data());
+      kern.group_scores(kv, groups, per_group, top2, group_score.data());
       const int n_ranges = pick_groups(group_score.data(), group_sel, kept.data());
       float* w = out.weight.data() + t * k;
       int32_t* ex = out.expert.data() + t * k;
@@ -57,6 +76,8 @@ class GroupLimitedRouter final : public TokenwiseRouter {
   }
 
  private:
+  static constexpr int kRowsPerCall = 8;  // rows per group_limited_sigmoid call
+
   // score: [groups]. Writes the expert ranges of the topk_group best groups (higher score, then lower
   // group) in increasing order, adjacent groups merged, into ranges; returns how many.
   int pick_groups(const float* score, Selector<float>& sel, Range* ranges) const {

@@ -28,13 +28,19 @@ float topk_scalar(const float* key, const Range* ranges, int n_ranges, int k, in
   return mx;
 }
 
+// The order of fast_math.hpp: blocks of 64, lane j adds (t0 + t1) + (t2 + t3) in fp32, fp64 lane sums.
 double exp_sum_scalar(const float* x, int n, float m, float* e_out) {
   double lane[kSumLanes] = {};
-  for (int e = 0; e < n; ++e) {
-    const float v = exp_f32(x[e] - m);
-    if (e_out) e_out[e] = v;
-    lane[e % kSumLanes] += v;
-  }
+  for (int b = 0; b < n; b += kSumBlock)
+    for (int j = 0; j < kSumLanes; ++j) {
+      float t[4];
+      for (int v = 0; v < 4; ++v) {
+        const int e = b + kSumLanes * v + j;
+        t[v] = e < n ? softmax_term(x[e], m) : 0.0f;
+        if (e_out && e < n) e_out[e] = t[v];
+      }
+      lane[j] += (t[0] + t[1]) + (t[2] + t[3]);
+    }
   for (int h = kSumLanes / 2; h >= 1; h /= 2)
     for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
   return lane[0];
@@ -76,10 +82,10 @@ void group_top1_scalar(const float* key, int n, int per_group, int32_t* idx) {
   }
 }
 
-void scores_at_scalar(const float* x, const int32_t* idx, int k, ScoringFunc f, float m, double sum, float* w) {
+void scores_at_scalar(const float* x, const int32_t* idx, int k, ScoringFunc f, float m, double inv, float* w) {
   for (int s = 0; s < k; ++s)
     w[s] = f == ScoringFunc::sigmoid ? sigmoid_f32(x[idx[s]])
-                                     : static_cast<float>(static_cast<double>(exp_f32(x[idx[s]] - m)) / sum);
+                                     : static_cast<float>(static_cast<double>(softmax_term(x[idx[s]], m)) * inv);
 }
 
 void topk_softmax_scalar(const float* x, int n, int rows, int k, int32_t* idx, float* w, TopKScratch& scratch) {
@@ -87,7 +93,62 @@ void topk_softmax_scalar(const float* x, int n, int rows, int k, int32_t* idx, f
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + r * n;
     const float m = topk_scalar(xr, &all, 1, k, idx + r * k, scratch);
-    scores_at_scalar(xr, idx + r * k, k, ScoringFunc::softmax, m, exp_sum_scalar(xr, n, m, nullptr), w + r * k);
+    scores_at_scalar(xr, idx + r * k, k, ScoringFunc::softmax, m, 1.0 / exp_sum_scalar(xr, n, m, nullptr), w + r * k);
+  }
+}
+
+void group_top1_softmax_scalar(const float* x, int n, int rows, int per_group, int32_t* idx, float* w) {
+  const int groups = n / per_group;
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    int32_t* ix = idx + r * groups;
+    group_top1_scalar(xr, n, per_group, ix);
+    float m = xr[ix[0]];  // the row max is the largest group max
+    for (int g = 1; g < groups; ++g) m = xr[ix[g]] > m ? xr[ix[g]] : m;
+    scores_at_scalar(xr, ix, groups, ScoringFunc::softmax, m, 1.0 / exp_sum_scalar(xr, n, m, nullptr), w + r * groups);
+  }
+}
+
+// The `keep` best of score[0, groups) (higher score, then lower group) as ascending, merged expert
+// ranges; returns how many ranges.
+int kept_ranges(const float* score, const GroupLimitedShape& sh, Range* ranges) {
+  int n = 0;
+  for (int g = 0; g < sh.groups; ++g) {
+    int rank = 0;
+    for (int h = 0; h < sh.groups; ++h) rank += score[h] > score[g] || (score[h] == score[g] && h < g);
+    if (rank >= sh.keep) continue;
+    if (n > 0 && ranges[n - 1].end == g * sh.per_group) {
+      ranges[n - 1].end += sh.per_group;
+    } else {
+      ranges[n++] = {g * sh.per_group, (g + 1) * sh.per_group};
+    }
+  }
+  return n;
+}
+
+void group_limited_sigmoid_scalar(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w,
+                                  TopKScratch& scratch) {
+  const int n = sh.n;
+  const bool scored_keys = sh.bias != nullptr || sh.top2;
+  float* s = scratch.score.data();  // [n]
+  float* key = scratch.key.data();  // [n]
+  float group_score[64];
+  Range ranges[64];
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    const float* kv = xr;
+    if (scored_keys) {
+      for (int e = 0; e < n; ++e) {
+        s[e] = sigmoid_f32(xr[e]);
+        key[e] = sh.bias ? s[e] + sh.bias[e] : s[e];
+      }
+      kv = key;
+    }
+    group_scores_scalar(kv, sh.groups, sh.per_group, sh.top2, group_score);
+    const int n_ranges = kept_ranges(group_score, sh, ranges);
+    topk_scalar(kv, ranges, n_ranges, sh.k, idx + r * sh.k, scratch);
+    for (int j = 0; j < sh.k; ++j) w[r * sh.k + j] = sigmoid_f32(xr[idx[r * sh.k + j]]);
+    finish_weights(w + r * sh.k, sh.k, sh.normalize, sh.scaling);
   }
 }
 
@@ -96,7 +157,9 @@ bool cpu_has_avx512() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+         __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512vbmi") &&
+         __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vpopcntdq") &&
+         __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2");
 #else
   return false;
 #endif
@@ -107,8 +170,9 @@ std::atomic<int> g_forced{-1};  // -1: use the detected level
 }  // namespace
 
 const Kernels& scalar_kernels() {
-  static const Kernels k{topk_scalar,         exp_sum_scalar,    sigmoid_scalar,   sigmoid_bias_scalar,
-                         group_scores_scalar, group_top1_scalar, scores_at_scalar, topk_softmax_scalar};
+  static const Kernels k{topk_scalar,         exp_sum_scalar,          sigmoid_scalar,      sigmoid_bias_scalar,
+                         group_scores_scalar, group_top1_scalar,       scores_at_scalar,    topk_softmax_scalar,
+                         group_top1_softmax_scalar, group_limited_sigmoid_scalar};
   return k;
 }
 

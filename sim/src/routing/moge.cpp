@@ -2,7 +2,8 @@
 // section 2). Global softmax (or sigmoid) over all experts, then the best k/groups inside each group of
 // consecutive experts. Slots: group 0's picks first, each group's picks best first.
 // No bias and one pick per group (Pangu Pro): the group argmax of the logits (a vectorised segmented
-// max), the global max is the largest of them, and only the softmax denominator needs every expert.
+// max), the global max is the largest of them, and only the softmax denominator needs every expert
+// (the fused group_top1_softmax kernel).
 #include "routing/routers.hpp"
 #include "routing/routing_common.hpp"
 
@@ -24,6 +25,17 @@ class MogeRouter final : public TokenwiseRouter {
     const int n = spec_.num_experts, k = spec_.k, groups = spec_.groups;
     const int per_group = n / groups, k_group = k / groups;
     const Kernels& kern = kernels();
+    if (bias.empty() && k_group == 1 && spec_.scoring == ScoringFunc::softmax) {  // Pangu Pro: fused, rows in fours
+      for (int64_t t = begin; t < end; t += kRowsPerCall) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRowsPerCall, end - t));
+        const float* x = scores.data() + t * n;
+        for (int r = 0; r < rows; ++r)
+          if (t + r + kPrefetchRows < scores.rows()) prefetch_row(x + (r + kPrefetchRows) * n, n);
+        kern.group_top1_softmax(x, n, rows, per_group, out.expert.data() + t * k, out.weight.data() + t * k);
+        for (int r = 0; r < rows; ++r) finish_weights(out.weight.data() + (t + r) * k, k, spec_.normalize, spec_.scaling);
+      }
+      return;
+    }
     TopKScratch scratch(n);
     std::vector<float> prob(static_cast<size_t>(n));  // [experts], one token's scores
     std::vector<float> key(static_cast<size_t>(n));   // [experts], prob + bias
@@ -32,9 +44,9 @@ class MogeRouter final : public TokenwiseRouter {
       if (t + kPrefetchRows < scores.rows()) prefetch_row(x + kPrefetchRows * n, n);
       float* w = out.weight.data() + t * k;
       int32_t* ex = out.expert.data() + t * k;
-      if (bias.empty() && k_group == 1) {
+      if (bias.empty() && k_group == 1) {  // sigmoid: the group argmax of the logits, then the chosen scores
         kern.group_top1(x, n, per_group, ex);
-        chosen_scores(x, ex, w);
+        kern.scores_at(x, ex, k, spec_.scoring, 0.0f, 0.0, w);
       } else {
         score_row(spec_.scoring, x, n, prob.data());
         const float* kv = x;  // selection keys: logits, or prob + bias
@@ -53,16 +65,7 @@ class MogeRouter final : public TokenwiseRouter {
   }
 
  private:
-  // w[g] = score of ex[g], the argmax of group g, bit-identical to score_row's. x: [experts] logits.
-  void chosen_scores(const float* x, const int32_t* ex, float* w) const {
-    const Kernels& kern = kernels();
-    const int k = spec_.k;
-    float m = x[ex[0]];  // the row max is the largest group max
-    for (int s = 1; s < k; ++s) m = std::max(m, x[ex[s]]);
-    const bool softmax = spec_.scoring == ScoringFunc::softmax;
-    const double sum = softmax ? kern.exp_sum(x, spec_.num_experts, m, nullptr) : 0.0;
-    kern.scores_at(x, ex, k, spec_.scoring, m, sum, w);
-  }
+  static constexpr int kRowsPerCall = 8;  // rows per group_top1_softmax call
 };
 
 // The 300I Duo voting restriction (routing.md section 2; vLLM-Ascend pangu_moe.py): for one batch, every
@@ -78,6 +81,7 @@ class VotingMogeRouter final : public Router {
   void route(const Scores& scores, std::span<const float> bias, Assignments& out, ThreadPool& pool) const override {
     const int64_t tokens = scores.rows();
     const int n = spec_.num_experts;
+    if (bias.empty()) bias = spec_.bias;  // the static bias (may be empty too)
     MOESIM_CHECK(scores.cols() == n, "moge voting: scores have the wrong number of columns");
     MOESIM_CHECK(bias.empty() || static_cast<int>(bias.size()) == n, "moge voting: bias is not one per expert");
     out.resize(tokens, spec_.k);

@@ -79,14 +79,14 @@ class Selector {
 
 inline float sigmoid(float x) { return sigmoid_f32(x); }
 
-// p[e] = exp(x[e] - max) / sum_e exp(x[e] - max): exp_f32 (fast_math.hpp), the sum in fp64 in the lane
-// order of fast_math.hpp, the quotient in fp64 rounded to fp32. The test reference computes the same
-// formula, so that selections on biased probabilities agree bit for bit.
+// p[e] = softmax_term(x[e], max) / sum_e softmax_term(x[e], max) (fast_math.hpp: exp_f32, the limit rule
+// for infinite logits, the sum in the fixed order there), as fp32(fp64(term) * (1 / sum)). The test
+// reference computes the same formula, so that selections on biased probabilities agree bit for bit.
 inline void softmax_row(const float* x, int n, float* p) {
   float m = x[0];
   for (int e = 1; e < n; ++e) m = std::max(m, x[e]);
-  const double sum = kernels().exp_sum(x, n, m, p);
-  for (int e = 0; e < n; ++e) p[e] = static_cast<float>(p[e] / sum);
+  const double inv = 1.0 / kernels().exp_sum(x, n, m, p);
+  for (int e = 0; e < n; ++e) p[e] = static_cast<float>(static_cast<double>(p[e]) * inv);
 }
 
 // s = softmax(x) over the row, or sigmoid(x) element-wise.
@@ -99,12 +99,22 @@ inline void score_row(ScoringFunc f, const float* x, int n, float* s) {
 }
 
 // Chosen weights -> final weights: divide by their sum when normalize (left as they are when the sum is 0,
-// e.g. sigmoid of very negative logits, so weights stay finite), then multiply by scaling.
+// e.g. sigmoid of very negative logits, so weights stay finite), then multiply by scaling; each weight
+// becomes fp32(fp64(w) * f). The sum is fp64 in 16 lanes (slot s in lane s % 16, in slot order) folded
+// pairwise (lane j += lane j + h, h = 8, 4, 2, 1): one AVX-512 register pair for k <= 16, so the fused
+// kernels finish weights in registers with the same bits. Nothing to do without normalize and with
+// scaling 1.
 inline void finish_weights(float* w, int n, bool normalize, double scaling) {
-  double sum = 0.0;
-  for (int i = 0; i < n; ++i) sum += w[i];
-  const double f = (normalize && sum > 0.0) ? scaling / sum : scaling;
-  for (int i = 0; i < n; ++i) w[i] = static_cast<float>(w[i] * f);
+  if (!normalize && scaling == 1.0) return;
+  double f = scaling;
+  if (normalize) {
+    double lane[16] = {};
+    for (int i = 0; i < n; ++i) lane[i % 16] += w[i];
+    for (int h = 8; h >= 1; h /= 2)
+      for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
+    if (lane[0] > 0.0) f = scaling / lane[0];
+  }
+  for (int i = 0; i < n; ++i) w[i] = static_cast<float>(static_cast<double>(w[i]) * f);
 }
 
 // Per-expert capacity C = ceil(factor * tokens * k / experts) (GShard, Switch Transformer).

@@ -27,19 +27,41 @@ struct Range {
   int begin, end;
 };
 
-// Reusable buffers of the top-k kernel: make one per chunk of tokens.
+// Reusable buffers of the top-k kernels: make one per chunk of tokens.
 struct TopKScratch {
-  explicit TopKScratch(int n) : key(static_cast<size_t>(n) + 16), index(static_cast<size_t>(n) + 16) {}
-  std::vector<float> key;      // [experts + 16] candidate keys
-  std::vector<int32_t> index;  // [experts + 16] candidate expert ids
+  explicit TopKScratch(int n)
+      : key(static_cast<size_t>(n) * kRowsPerBlock + 64), index(static_cast<size_t>(n) + 64),
+        score(static_cast<size_t>(n) * kRowsPerBlock + 64) {}
+  static constexpr int kRowsPerBlock = 4;  // rows a fused kernel keeps in flight
+  std::vector<float> key;      // [4 rows, experts + pad] candidate or selection keys
+  std::vector<int32_t> index;  // [experts + pad] candidate expert ids
+  std::vector<float> score;    // [4 rows, experts + pad] scores
 };
 
-// The kernels of one level. Shapes: key / x [experts], idx [k], score [groups].
+// The fused group-limited kernel's problem (DeepSeek-V3 Gate, sigmoid scores; group_limited.cpp).
+struct GroupLimitedShape {
+  int n = 0, groups = 0, per_group = 0, keep = 0, k = 0;  // experts, groups, experts per group, groups kept, top-k
+  bool top2 = false;                                   // group score: top-2 sum (else max) of the keys
+  const float* bias = nullptr;                         // [n] selection bias, or null
+  bool normalize = false;                              // the weights as finish_weights leaves them
+  double scaling = 1.0;
+};
+
+// The shapes on which the AVX-512 group-limited kernel is fast (it gives the same bits on any shape, via
+// the scalar kernel): groups of a multiple of 16 experts, at most 16 groups, 256 experts and k = 16.
+inline bool group_limited_fast_shape(const GroupLimitedShape& s) {
+  return s.per_group % 16 == 0 && s.groups >= 1 && s.groups <= 16 && s.n == s.groups * s.per_group && s.n <= 256 &&
+         s.k <= 16;
+}
+
+// The kernels of one level. Shapes: key / x [experts], idx [k], score [groups]; fused kernels take `rows`
+// consecutive rows of x ([rows, n]) and write [rows, k] (or [rows, groups]) outputs.
 struct Kernels {
   // Top k of key over the experts of ranges (ascending, disjoint), best first (higher key, then lower
   // index), into idx (k <= experts in ranges). Returns the largest key of the ranges (-inf if empty).
   float (*topk)(const float* key, const Range* ranges, int n_ranges, int k, int32_t* idx, TopKScratch& scratch);
-  // sum_e exp_f32(x[e] - m) in the lane order of fast_math.hpp; e_out[e] = exp_f32(x[e] - m) if not null.
+  // The softmax denominator of x (row max m) in the order of fast_math.hpp; e_out[e] = softmax_term(x[e], m)
+  // if e_out is not null.
   double (*exp_sum)(const float* x, int n, float m, float* e_out);
   // s[e] = sigmoid_f32(x[e]).
   void (*sigmoid)(const float* x, int n, float* s);
@@ -50,12 +72,19 @@ struct Kernels {
   // idx[g] = the best expert of each group of per_group consecutive experts (tie -> lower).
   void (*group_top1)(const float* key, int n, int per_group, int32_t* idx);
   // w[s] = score of expert idx[s] (s < k) as score_row computes it: sigmoid_f32(x), or for softmax
-  // fp32(fp64(exp_f32(x - m)) / sum) with m the row max and sum = exp_sum(x, n, m).
-  void (*scores_at)(const float* x, const int32_t* idx, int k, ScoringFunc f, float m, double sum, float* w);
-  // For each of `rows` consecutive rows of x ([rows, n]): topk over all n experts, then scores_at with
-  // softmax (m the row max, sum = exp_sum(x, n, m)) into idx, w ([rows, k]); fused, several rows
-  // interleaved where the level allows: the same bits as those calls row by row.
+  // fp32(fp64(softmax_term(x, m)) * inv) with m the row max and inv = 1 / exp_sum(x, n, m).
+  void (*scores_at)(const float* x, const int32_t* idx, int k, ScoringFunc f, float m, double inv, float* w);
+  // Plain top-k with softmax weights: per row, topk over all n experts, then scores_at (softmax).
   void (*topk_softmax)(const float* x, int n, int rows, int k, int32_t* idx, float* w, TopKScratch& scratch);
+  // MoGE with one expert per group and no bias: per row, idx = group_top1 of the logits ([rows, groups]),
+  // w = their softmax weights (scores_at).
+  void (*group_top1_softmax)(const float* x, int n, int rows, int per_group, int32_t* idx, float* w);
+  // DeepSeek-V3 group-limited routing with sigmoid scores s = sigmoid_f32(x): keys = s + bias (s when
+  // bias is null) if bias or top2, else the logits; the `keep` best groups by group_scores (higher, then
+  // lower group); the top k keys of their experts into idx; w = s there, then finish_weights
+  // (routing_common.hpp) with the shape's normalize and scaling.
+  void (*group_limited_sigmoid)(const float* x, int rows, const GroupLimitedShape& shape, int32_t* idx, float* w,
+                                TopKScratch& scratch);
 };
 
 const Kernels& scalar_kernels();
@@ -68,6 +97,6 @@ const Kernels& kernels();
 inline void prefetch_row(const float* x, int n) {
   for (int i = 0; i < n; i += 16) __builtin_prefetch(x + i, 0, 3);
 }
-inline constexpr int kPrefetchRows = 4;
+inline constexpr int kPrefetchRows = 8;
 
 }  // namespace moesim::routing

@@ -23,7 +23,7 @@ class TopKRouter final : public TokenwiseRouter {
     std::vector<float> prob(bias.empty() ? 0 : static_cast<size_t>(n));  // [experts] one token's scores
     std::vector<float> key(bias.empty() ? 0 : static_cast<size_t>(n));   // [experts] prob + bias
     const Range all{0, n};
-    if (bias.empty() && spec_.scoring == ScoringFunc::softmax) {  // the fast path: rows in pairs
+    if (bias.empty() && spec_.scoring == ScoringFunc::softmax) {  // the fast path: fused, rows in fours
       for (int64_t t = begin; t < end; t += kRowsPerCall) {
         const int rows = static_cast<int>(std::min<int64_t>(kRowsPerCall, end - t));
         const float* x = scores.data() + t * n;
@@ -53,7 +53,7 @@ class TopKRouter final : public TokenwiseRouter {
   }
 
  private:
-  static constexpr int kRowsPerCall = 8;  // rows per topk_softmax call (interleaved in pairs there)
+  static constexpr int kRowsPerCall = 8;  // rows per topk_softmax call (interleaved in fours there)
 };
 
 }  // namespace

@@ -29,6 +29,12 @@ void validate_common(const RouterSpec& s, const std::string& file, const std::st
     throw Error(file, key + ".k", std::to_string(s.k), "k must be between 1 and " + experts_text(s));
   if (!std::isfinite(s.scaling) || s.scaling < 0)
     throw Error(file, key + ".scaling", num(s.scaling), "scaling must be a finite number >= 0");
+  if (!s.bias.empty() && static_cast<int>(s.bias.size()) != s.num_experts)
+    throw Error(file, key + ".bias", std::to_string(s.bias.size()) + " entries",
+                "the bias needs one entry per expert (" + std::to_string(s.num_experts) + ")");
+  for (size_t e = 0; e < s.bias.size(); ++e)
+    if (!std::isfinite(s.bias[e]))
+      throw Error(file, key + ".bias[" + std::to_string(e) + "]", num(s.bias[e]), "bias entries must be finite");
   if (s.voted_experts != 0 && s.name != "moge")
     throw Error(file, key + ".voted_experts", std::to_string(s.voted_experts),
                 "voting (the 300I Duo restriction) applies to the moge router only; use 0 here");
@@ -38,11 +44,14 @@ void validate_common(const RouterSpec& s, const std::string& file, const std::st
 
 void validate_topk(const RouterSpec& s, const std::string& file, const std::string& key) { validate_common(s, file, key); }
 
-// Routers that ignore a bias refuse the bias update rather than silently doing nothing.
+// Routers that ignore a bias refuse a static bias or the bias update rather than silently doing nothing.
 static void reject_bias_update(const RouterSpec& s, const std::string& file, const std::string& key) {
   if (s.bias_update_speed != 0)
     throw Error(file, key + ".bias_update_speed", num(s.bias_update_speed),
                 "the " + s.name + " router does not select with a bias; use topk, moge or group_limited, or 0");
+  if (!s.bias.empty())
+    throw Error(file, key + ".bias", std::to_string(s.bias.size()) + " entries",
+                "the " + s.name + " router does not select with a bias; use topk, moge or group_limited, or leave it out");
 }
 
 void validate_hash(const RouterSpec& s, const std::string& file, const std::string& key) {

@@ -17,7 +17,10 @@ SetupDynamics::SetupDynamics(const SetupSpec& setup, int layers, int experts, in
       spec_(setup.placement),
       replace_(std::move(replace)) {
   const auto rows = static_cast<size_t>(layers);
-  if (gamma_ > 0.0f) bias_.assign(rows, std::vector<float>(static_cast<size_t>(experts), 0.0f));
+  if (gamma_ > 0.0f) {  // starts from the static bias (router.bias), else from 0
+    const std::vector<float>& start = setup.router.bias;
+    bias_.assign(rows, start.empty() ? std::vector<float>(static_cast<size_t>(experts), 0.0f) : start);
+  }
   if (gamma_ > 0.0f || spec_.dynamic()) step_tokens_.assign(rows, std::vector<int64_t>(static_cast<size_t>(experts), 0));
   if (spec_.dynamic()) window_.assign(rows, std::vector<int64_t>(static_cast<size_t>(experts), 0));
 }

@@ -28,7 +28,8 @@ class SetupDynamics {
   SetupDynamics(const SetupSpec& setup, int layers, int experts, int64_t run_steps, int64_t expert_bytes,
                 Replace replace);
 
-  // The bias to route layer l with: empty unless router.bias_update_speed > 0.
+  // The bias to route layer l with: empty unless router.bias_update_speed > 0 (the router then uses
+  // its static router.bias, if any); else it started at router.bias (or 0) and moved every step.
   std::span<const float> bias(int layer) const {
     return bias_.empty() ? std::span<const float>{} : std::span<const float>(bias_[static_cast<size_t>(layer)]);
   }

@@ -4,7 +4,8 @@
 // _mm512_mul_epu32 gives the full 32x32 -> 64 products with no shuffles (the high halves of the lanes
 // carry garbage that mul_epu32 ignores and the final pack drops). Then the same IEEE operations as
 // Philox::to_unit_open and fast_log (synthetic.hpp), lane by lane, nothing fused (fp-contract=off): the
-// values are bit-identical to the scalar path (unit test GumbelRow.Avx512MatchesScalar).
+// values are bit-identical to the scalar path (unit test GumbelRow.Avx512MatchesScalar). Rows are
+// generated 256 values at a time (two blocks of 4 independent Philox groups), then the log stages.
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* (a known false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -21,43 +22,46 @@ namespace moesim::workload_detail {
 
 namespace {
 
-// fast_log (synthetic.hpp) on 16 lanes, the same operations in the same order.
+// fast_log (synthetic.hpp) on 16 lanes, the same operations in the same order; the tables by permutes
+// (only the low 4 bits of the index lanes count).
 inline __m512 log16(__m512 x) {
-  const __m512i sqrt_half = _mm512_set1_epi32(0x3f3504f3);
-  const __m512i ix = _mm512_sub_epi32(_mm512_castps_si512(x), sqrt_half);
-  const __m512i k = _mm512_srai_epi32(ix, 23);
-  const __m512 m = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_and_si512(ix, _mm512_set1_epi32(0x007fffff)), sqrt_half));
-  const __m512 f = _mm512_sub_ps(m, _mm512_set1_ps(1.0f));
-  const __m512 s = _mm512_div_ps(f, _mm512_add_ps(_mm512_set1_ps(2.0f), f));
-  const __m512 z = _mm512_mul_ps(s, s);
-  __m512 r = _mm512_mul_ps(z, _mm512_set1_ps(0.22222222f));
-  r = _mm512_mul_ps(z, _mm512_add_ps(_mm512_set1_ps(0.28571429f), r));
-  r = _mm512_mul_ps(z, _mm512_add_ps(_mm512_set1_ps(0.4f), r));
-  r = _mm512_mul_ps(z, _mm512_add_ps(_mm512_set1_ps(0.66666667f), r));
-  const __m512 log_m = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(2.0f), s), _mm512_mul_ps(s, r));
-  const __m512 kf = _mm512_cvtepi32_ps(k);
-  return _mm512_add_ps(_mm512_mul_ps(kf, _mm512_set1_ps(6.9313812256e-01f)),
-                       _mm512_add_ps(log_m, _mm512_mul_ps(kf, _mm512_set1_ps(9.0580006145e-06f))));
+  using namespace log_const;
+  const __m512i ix = _mm512_castps_si512(x);
+  const __m512i tmp = _mm512_sub_epi32(ix, _mm512_set1_epi32(static_cast<int>(kOff)));
+  const __m512 kf = _mm512_cvtepi32_ps(_mm512_srai_epi32(tmp, 23));
+  const __m512i i = _mm512_srli_epi32(tmp, 19);
+  const __m512 z = _mm512_castsi512_ps(_mm512_sub_epi32(ix, _mm512_and_si512(tmp, _mm512_set1_epi32(static_cast<int>(0xff800000u)))));
+  const __m512 r = _mm512_fmadd_ps(z, _mm512_permutexvar_ps(i, _mm512_load_ps(kInvC)), _mm512_set1_ps(-1.0f));
+  __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(kC5), r, _mm512_set1_ps(kC4));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kC3));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kC2));
+  const __m512 l = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r);
+  return _mm512_add_ps(_mm512_fmadd_ps(kf, _mm512_set1_ps(kLn2), _mm512_permutexvar_ps(i, _mm512_load_ps(kLogC))), l);
 }
 
 inline __m512 neg(__m512 v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
 
-// Words of counters q0 .. q0 + 8 G - 1 (row, key as in RowUniforms::philox_block), in output order:
-// w[j] = values 4 q0 + 16 j .. 4 q0 + 16 j + 15. G independent groups of 8 counters side by side, so
-// that their dependency chains overlap.
+// Philox4x32-10 on G independent groups of 8 counters side by side (so that their dependency chains
+// overlap), one round at a time, so that a caller can interleave other work with the rounds.
 template <int G>
-inline void philox(const RowUniforms::Key& key, uint32_t row, uint32_t q0, __m512i (&w)[2 * G]) {
-  const __m512i m0 = _mm512_set1_epi64(0xD2511F53u), m1 = _mm512_set1_epi64(0xCD9E8D57u);
+struct PhiloxRounds {
   __m512i x0[G], x1[G], x2[G], x3[G];
-  for (int g = 0; g < G; ++g) {
-    x0[g] = _mm512_add_epi64(_mm512_set1_epi64(q0 + 8u * g), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
-    x1[g] = _mm512_set1_epi64(row);
-    x2[g] = _mm512_set1_epi64(key.stream_lo);
-    x3[g] = _mm512_set1_epi64(key.stream_hi);
+  uint32_t k0, k1;
+
+  // Counters q0 .. q0 + 8 G - 1 of `row` (key as in RowUniforms::philox_block).
+  void start(const RowUniforms::Key& key, uint32_t row, uint32_t q0) {
+    for (int g = 0; g < G; ++g) {
+      x0[g] = _mm512_add_epi64(_mm512_set1_epi64(q0 + 8u * g), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+      x1[g] = _mm512_set1_epi64(row);
+      x2[g] = _mm512_set1_epi64(key.stream_lo);
+      x3[g] = _mm512_set1_epi64(key.stream_hi);
+    }
+    k0 = key.key0;
+    k1 = key.key1;
   }
-  uint32_t k0 = key.key0, k1 = key.key1;
-#pragma GCC unroll 10
-  for (int round = 0; round < 10; ++round) {
+
+  void round() {
+    const __m512i m0 = _mm512_set1_epi64(0xD2511F53u), m1 = _mm512_set1_epi64(0xCD9E8D57u);
     const __m512i kv0 = _mm512_set1_epi64(k0), kv1 = _mm512_set1_epi64(k1);
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) {
@@ -67,16 +71,34 @@ inline void philox(const RowUniforms::Key& key, uint32_t row, uint32_t q0, __m51
       x1[g] = p1;
       x3[g] = p0;
     }
-    k0 += 0x9E3779B9u;
+    k0 += 0x9E3779B9u;  // Weyl key schedule
     k1 += 0xBB67AE85u;
   }
-  const __m512i lo_idx = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), hi_idx = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
-  for (int g = 0; g < G; ++g) {
-    const __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));  // counter i: words 0, 1
-    const __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));  // counter i: words 2, 3
-    w[2 * g] = _mm512_permutex2var_epi64(w01, lo_idx, w23);
-    w[2 * g + 1] = _mm512_permutex2var_epi64(w01, hi_idx, w23);
+
+  // After 10 rounds: the words in output order, w[j] = values 4 q0 + 16 j .. 4 q0 + 16 j + 15.
+  void words(__m512i (&w)[2 * G]) const {
+    const __m512i lo_idx = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), hi_idx = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+    for (int g = 0; g < G; ++g) {
+      const __m512i w01 = _mm512_mask_blend_epi32(0xAAAA, x0[g], _mm512_slli_epi64(x1[g], 32));  // counter i: words 0, 1
+      const __m512i w23 = _mm512_mask_blend_epi32(0xAAAA, x2[g], _mm512_slli_epi64(x3[g], 32));  // counter i: words 2, 3
+      w[2 * g] = _mm512_permutex2var_epi64(w01, lo_idx, w23);
+      w[2 * g + 1] = _mm512_permutex2var_epi64(w01, hi_idx, w23);
+    }
   }
+};
+
+template <int G>
+inline void philox(const RowUniforms::Key& key, uint32_t row, uint32_t q0, __m512i (&w)[2 * G]) {
+  PhiloxRounds<G> ph;
+  ph.start(key, row, q0);
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) ph.round();
+  ph.words(w);
+}
+
+inline __m512 to_unit_open(__m512i w) {  // Philox::to_unit_open
+  return _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w, 9)), _mm512_set1_ps(0.5f)),
+                       _mm512_set1_ps(1.0f / 8388608.0f));
 }
 
 inline __mmask16 live_of(int e, int n) {
@@ -84,20 +106,20 @@ inline __mmask16 live_of(int e, int n) {
   return left >= 16 ? __mmask16(0xFFFF) : left <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << left) - 1u);
 }
 
-// Values [e, e + 32 G) (those < n): Gumbel, then scale * (logp + g) if logp. Stage by stage over the
-// 2 G registers, so that the long latency chains of the two logs overlap.
-template <int G>
+// Values [e, e + 32 G B) (those < n): Gumbel, then scale * (logp + g) if logp. The Philox words of all B
+// blocks of G groups of 8 counters first, then stage by stage over the 2 G B registers, so that the long
+// latency chains of the rounds and of the two logs overlap.
+template <int G, int B>
 inline void gumbel_block(const RowUniforms::Key& key, int64_t row, int e, int n, const float* logp, float scale,
                          float* out) {
-  __m512i w[2 * G];
-  philox<G>(key, static_cast<uint32_t>(row), static_cast<uint32_t>(e / 4), w);
-  __m512 v[2 * G];
-  for (int j = 0; j < 2 * G; ++j)
-    v[j] = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w[j], 9)), _mm512_set1_ps(0.5f)),
-                         _mm512_set1_ps(1.0f / 8388608.0f));  // Philox::to_unit_open
-  for (int j = 0; j < 2 * G; ++j) v[j] = neg(log16(v[j]));
-  for (int j = 0; j < 2 * G; ++j) v[j] = neg(log16(v[j]));
-  for (int j = 0; j < 2 * G; ++j) {
+  constexpr int V = 2 * G * B;  // registers of 16 values
+  __m512i w[B][2 * G];
+  for (int b = 0; b < B; ++b) philox<G>(key, static_cast<uint32_t>(row), static_cast<uint32_t>((e + 32 * G * b) / 4), w[b]);
+  __m512 v[V];
+  for (int j = 0; j < V; ++j) v[j] = to_unit_open(w[j / (2 * G)][j % (2 * G)]);
+  for (int j = 0; j < V; ++j) v[j] = neg(log16(v[j]));
+  for (int j = 0; j < V; ++j) v[j] = neg(log16(v[j]));
+  for (int j = 0; j < V; ++j) {
     const __mmask16 live = live_of(e + 16 * j, n);
     if (logp) v[j] = _mm512_mul_ps(_mm512_set1_ps(scale), _mm512_add_ps(_mm512_maskz_loadu_ps(live, logp + e + 16 * j), v[j]));
     _mm512_mask_storeu_ps(out + e + 16 * j, live, v[j]);
@@ -109,8 +131,8 @@ inline void gumbel_block(const RowUniforms::Key& key, int64_t row, int e, int n,
 void gumbel_row_avx512(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out) {
   const RowUniforms::Key key = rng.key();
   int e = 0;
-  for (; e + 128 <= n; e += 128) gumbel_block<4>(key, row, e, n, logp, scale, out);
-  for (; e < n; e += 32) gumbel_block<1>(key, row, e, n, logp, scale, out);
+  for (; e + 128 <= n; e += 128) gumbel_block<4, 1>(key, row, e, n, logp, scale, out);
+  for (; e < n; e += 32) gumbel_block<1, 1>(key, row, e, n, logp, scale, out);
 }
 
 }  // namespace moesim::workload_detail

@@ -25,6 +25,8 @@
 // nor can the batch size: row t is the same in a batch of 300 tokens and in one of 1000.
 #include "workload/synthetic.hpp"
 
+#include "workload/huge_pages.hpp"
+
 #include "moesim/error.hpp"
 
 #include <cmath>
@@ -46,7 +48,10 @@ class SyntheticWorkload final : public Workload {
 
   void generate(int64_t step, int layer, int64_t tokens, Scores& out, ThreadPool& pool) const override {
     const int n_exp = in_.num_experts;
-    out.resize(tokens, n_exp);
+    if (out.rows() != tokens || out.cols() != n_exp) {
+      out.resize(tokens, n_exp);  // fresh, untouched pages: ask for 2 MB ones before the first write
+      advise_huge_pages(out.data(), static_cast<size_t>(out.size()) * sizeof(float));
+    }
     // log p_l: [num_experts]; layers beyond num_layers are computed on demand (once per call).
     std::vector<float> extra;
     const bool known = layer >= 0 && layer < in_.num_layers;

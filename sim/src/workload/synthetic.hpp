@@ -32,21 +32,40 @@ inline uint64_t row_counter(int64_t row, int64_t q) {
   return (static_cast<uint64_t>(row) << 32) | static_cast<uint32_t>(q);
 }
 
-// Natural log of a positive normal float, branch-free so that loops over it vectorise and give the
-// same bits whether vectorised or not. x = m * 2^k with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s),
-// s = (m - 1) / (m + 1), |s| <= 0.172, series to s^9 (truncation < 1e-9 relative). m - 1 is exact, so
-// log(x) for x just below 1 keeps full relative precision (needed for -log(-log(u)) as u -> 1).
+// Natural log of a positive normal float, branch-free and division-free, so that loops over it vectorise
+// and give the same bits whether vectorised or not. x = 2^k z with z in [0.699, 1.398) (k, z from the
+// bits of x - 0x3f330000); the top 4 bits of z's mantissa pick one of 16 subintervals with a centre c
+// (c = 1 exactly for the one holding 1, so log(x) for x just below 1 keeps full relative precision, as
+// -log(-log(u)) needs for u -> 1); log x = k ln2 + log c + log1p(r), r = z / c - 1 (one fma, |r| < 0.03),
+// log1p(r) to r^5 (truncation < 1.2e-10). At most 2 ulp from the correctly rounded log on [2^-24, 17]
+// (checked on every float there; tests/unit/test_workload.cpp samples it).
+namespace log_const {
+inline constexpr uint32_t kOff = 0x3f330000u;  // bits of 0.69921875: z starts there
+// 1 / c (fp32) and log c = -log(fp32 1 / c) (rounded from double) of the 16 subintervals.
+alignas(64) inline constexpr float kInvC[16] = {
+    1.39890707f, 1.34031415f, 1.28643215f, 1.23671496f, 1.19069767f, 1.14798212f, 1.10822511f, 1.07112968f,
+    1.03643727f, 1.0f,        0.948148131f, 0.895104885f, 0.847682118f, 0.805031419f, 0.766467094f, 0.731428564f};
+alignas(64) inline constexpr float kLogC[16] = {
+    -0.335691273f, -0.292904019f, -0.251872599f, -0.21245864f, -0.174539417f, -0.138005719f, -0.102759734f,
+    -0.0687138662f, -0.0357891321f, 0.0f, 0.0532445312f, 0.110814378f, 0.165249571f, 0.216873974f, 0.265963525f,
+    0.312755734f};
+inline constexpr float kLn2 = 0.693147182f;
+inline constexpr float kC2 = -0.5f, kC3 = 0.333333343f, kC4 = -0.25f, kC5 = 0.2f;  // log1p(r) ~ r + r^2 (kC2 + ...)
+}  // namespace log_const
+
 inline float fast_log(float x) {
-  const uint32_t ix = std::bit_cast<uint32_t>(x) - 0x3f3504f3u;  // 0x3f3504f3 = bits of sqrt(1/2)
-  const int32_t k = static_cast<int32_t>(ix) >> 23;
-  const float m = std::bit_cast<float>((ix & 0x007fffffu) + 0x3f3504f3u);
-  const float f = m - 1.0f;
-  const float s = f / (2.0f + f);
-  const float z = s * s;
-  const float r = z * (0.66666667f + z * (0.4f + z * (0.28571429f + z * 0.22222222f)));
-  const float log_m = 2.0f * s + s * r;
-  const float kf = static_cast<float>(k);
-  return kf * 6.9313812256e-01f + (log_m + kf * 9.0580006145e-06f);  // ln 2 = hi + lo (musl split)
+  using namespace log_const;
+  const uint32_t ix = std::bit_cast<uint32_t>(x);
+  const uint32_t tmp = ix - kOff;
+  const int32_t k = static_cast<int32_t>(tmp) >> 23;
+  const uint32_t i = (tmp >> 19) & 15u;
+  const float z = std::bit_cast<float>(ix - (tmp & 0xff800000u));
+  const float r = std::fma(z, kInvC[i], -1.0f);
+  float p = std::fma(kC5, r, kC4);
+  p = std::fma(p, r, kC3);
+  p = std::fma(p, r, kC2);
+  const float l = std::fma(p, r * r, r);
+  return std::fma(static_cast<float>(k), kLn2, kLogC[i]) + l;
 }
 
 // Uniforms of one row (token or sequence) from Philox4x32-10, computed for up to kBlock counters at

@@ -1,0 +1,302 @@
+// routing/avx512_inline.hpp: AVX-512 building blocks of the kernels (private to kernels_avx512*.cpp).
+// A kernel file includes this header first and ends with `#pragma GCC pop_options`: the header includes
+// what the kernels need (so that those inline functions stay plain x86-64), then pushes the pragma
+// state with fp-contract=off and the AVX-512 target, so that everything after it, these inline
+// functions included, is compiled for AVX-512 with nothing fused. Every function reproduces the scalar
+// definition of fast_math.hpp lane by lane.
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* (a known false positive).
+#pragma once
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include "routing/fast_math.hpp"
+#include "routing/simd.hpp"
+
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx512cd,avx512vbmi,avx512vbmi2,avx512vpopcntdq,avx2,fma,bmi,bmi2,popcnt")
+
+namespace moesim::routing::avx512 {
+
+inline constexpr float kInf = std::numeric_limits<float>::infinity();
+
+inline __m512i iota32() { return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
+
+// Mask of the lanes of [i, end) in a 16-lane block starting at i.
+inline __mmask16 tail_mask(int i, int end) {
+  const int left = end - i;
+  return left >= 16 ? __mmask16(0xFFFF) : left <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << left) - 1u);
+}
+inline __mmask16 first_lanes(unsigned c) { return static_cast<__mmask16>(c >= 16 ? 0xFFFFu : (1u << c) - 1u); }
+
+// exp_f32 (fast_math.hpp) on 16 lanes for x <= kOver (softmax terms x - max): 0 below kUnder and for -inf.
+inline __m512 exp16_le0(__m512 x) {
+  using namespace exp_const;
+  const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kUnder), _CMP_GE_OQ);
+  const __m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(k16OverLn2), _mm512_set1_ps(kMagic));
+  const __m512 n = _mm512_sub_ps(z, _mm512_set1_ps(kMagic));
+  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2By16Hi), x);
+  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2By16Lo), r);
+  __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(kC3), r, _mm512_set1_ps(kC2));
+  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
+  const __m512 p = _mm512_mul_ps(q, r);
+  const __m512 t = _mm512_permutexvar_ps(_mm512_castps_si512(z), _mm512_load_ps(kExp2Table));  // low 4 bits index
+  const __m512 y = _mm512_fmadd_ps(p, t, t);
+  const __m512i scale = _mm512_and_si512(_mm512_slli_epi32(_mm512_castps_si512(z), 19),
+                                         _mm512_set1_epi32(static_cast<int>(kExponentMask)));
+  return _mm512_castsi512_ps(_mm512_maskz_add_epi32(ok, _mm512_castps_si512(y), scale));
+}
+
+// exp_f32 on 16 lanes, any NaN-free x: +inf above kOver.
+inline __m512 exp16(__m512 x) {
+  const __mmask16 over = _mm512_cmp_ps_mask(x, _mm512_set1_ps(exp_const::kOver), _CMP_GT_OQ);
+  return _mm512_mask_mov_ps(exp16_le0(x), over, _mm512_set1_ps(kInf));
+}
+
+inline __m512 neg(__m512 v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
+
+// sigmoid_f32 on 16 lanes.
+inline __m512 sigmoid16(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  return _mm512_div_ps(one, _mm512_add_ps(one, exp16(neg(x))));
+}
+
+// softmax_term(x, m) on 16 lanes: exp_f32(x - m), 1 where x == m (so also for an infinite m).
+inline __m512 softmax_term16(__m512 x, __m512 m) {
+  return _mm512_mask_mov_ps(exp16_le0(_mm512_sub_ps(x, m)), _mm512_cmp_ps_mask(x, m, _CMP_EQ_OQ), _mm512_set1_ps(1.0f));
+}
+
+// fp64 lane sums of e (lanes 0-7 in lo, 8-15 in hi).
+inline void add_lanes(__m512 e, __m512d& lo, __m512d& hi) {
+  lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+  hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
+}
+
+// lane j += lane j + h for h = 8, 4, 2, 1; returns lane 0.
+inline double sum_lanes(__m512d lo, __m512d hi) {
+  const __m512d s8 = _mm512_add_pd(lo, hi);
+  const __m256d s4 = _mm256_add_pd(_mm512_castpd512_pd256(s8), _mm512_extractf64x4_pd(s8, 1));
+  const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+}
+
+// The block sum (t0 + t1) + (t2 + t3) of fast_math.hpp, for the nv <= 4 terms present.
+inline __m512 block_sum(const __m512* t, int nv) {
+  if (nv == 4) return _mm512_add_ps(_mm512_add_ps(t[0], t[1]), _mm512_add_ps(t[2], t[3]));
+  if (nv == 3) return _mm512_add_ps(_mm512_add_ps(t[0], t[1]), t[2]);
+  if (nv == 2) return _mm512_add_ps(t[0], t[1]);
+  return t[0];
+}
+
+// fp32(fp64(e) * inv) on 16 lanes.
+inline __m512 times_inv(__m512 e, double inv) {
+  const __m512d d = _mm512_set1_pd(inv);
+  const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(e)), d));
+  const __m256 hi =
+      _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))), d));
+  return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+}
+
+// finish_weights (routing_common.hpp) of k <= 16 weights in a register (lanes >= k: 0): the fp64 sum in
+// lanes s % 16 folded pairwise, then fp32(fp64(w) * f).
+inline __m512 finish_weights16(__m512 w, bool normalize, double scaling) {
+  if (!normalize && scaling == 1.0) return w;
+  double f = scaling;
+  if (normalize) {
+    const double sum = sum_lanes(_mm512_cvtps_pd(_mm512_castps512_ps256(w)),
+                                 _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(w), 1))));
+    if (sum > 0.0) f = scaling / sum;
+  }
+  return times_inv(w, f);
+}
+
+// Lane i <- lane i ^ j.
+inline __m512 swap_lanes(__m512 v, int j) {
+  return _mm512_permutexvar_ps(_mm512_xor_si512(iota32(), _mm512_set1_epi32(j)), v);
+}
+inline __m512i swap_lanes(__m512i v, int j) {
+  return _mm512_permutexvar_epi32(_mm512_xor_si512(iota32(), _mm512_set1_epi32(j)), v);
+}
+
+// Blend masks of the bitonic network below: stage (p, j) for p = 2, 4, 8, 16 and j = p/2 .. 1; lane i
+// takes the max when (i & j) == 0 differs from (i & p) == 0.
+struct SortMasks {
+  unsigned short mask[10];
+  int j[10];
+};
+constexpr SortMasks make_sort_masks() {
+  SortMasks m{};
+  int stage = 0;
+  for (int p = 2; p <= 16; p *= 2)
+    for (int j = p / 2; j >= 1; j /= 2, ++stage) {
+      unsigned take_max = 0;
+      for (int i = 0; i < 16; ++i)
+        if (((i & j) == 0) != ((i & p) == 0)) take_max |= 1u << i;
+      m.mask[stage] = static_cast<unsigned short>(take_max);
+      m.j[stage] = j;
+    }
+  return m;
+}
+inline constexpr SortMasks kSortMasks = make_sort_masks();
+
+// The 16 lanes sorted ascending (bitonic network, 10 compare-exchange stages).
+inline __m512 sort16(__m512 v) {
+#pragma GCC unroll 10
+  for (int stage = 0; stage < 10; ++stage) {
+    const __m512 w = swap_lanes(v, kSortMasks.j[stage]);
+    v = _mm512_mask_blend_ps(kSortMasks.mask[stage], _mm512_min_ps(v, w), _mm512_max_ps(v, w));
+  }
+  return v;
+}
+
+// Threshold of the top k (k <= 16) from the lane maxima: the k-th largest of them (sort16), <= the
+// k-th best key since the k largest lane maxima are k distinct experts.
+inline float lane_threshold(__m512 lane_max, int k) {
+  alignas(64) float sorted[16];
+  _mm512_store_ps(sorted, sort16(lane_max));
+  return sorted[16 - k];
+}
+
+// The experts (byte ids, n <= 256) of the set bits of sel[0, blocks) (bit i of sel[q]: expert 64 q + i),
+// in increasing order, in the first bytes of the result (the first 64 of them); count = how many in all.
+inline __m512i candidate_bytes(const uint64_t* sel, int blocks, unsigned& count) {
+  const __m512i iota8 = _mm512_set_epi8(63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44,
+                                        43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24,
+                                        23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  __m512i acc = _mm512_setzero_si512();
+  unsigned off = 0;
+  for (int q = 0; q < blocks; ++q) {  // independent compress/expand per block, merged by OR
+    const unsigned pop = static_cast<unsigned>(__builtin_popcountll(sel[q]));
+    const __mmask64 at = off >= 64 ? 0 : (_bzhi_u64(~0ull, pop) << off);
+    const __m512i ids = _mm512_add_epi8(iota8, _mm512_set1_epi8(static_cast<char>(64 * q)));
+    acc = _mm512_or_si512(acc, _mm512_maskz_expand_epi8(at, _mm512_maskz_compress_epi8(sel[q], ids)));
+    off += pop;
+  }
+  count = off;
+  return acc;
+}
+
+// Candidates of one row: expert ids ci (first c lanes, c <= 16) and their keys ck (-inf beyond c).
+struct Candidates {
+  __m512i ci;
+  __m512 ck;
+  unsigned c;
+};
+
+inline Candidates gather_candidates(const float* key, const uint64_t* sel, int blocks) {
+  Candidates out;
+  out.ci = _mm512_cvtepu8_epi32(_mm512_castsi512_si128(candidate_bytes(sel, blocks, out.c)));
+  out.ck = _mm512_mask_i32gather_ps(_mm512_set1_ps(-kInf), first_lanes(out.c), out.ci, key, 4);
+  return out;
+}
+
+// For R rows of candidates (c <= 16 each): the permutation inv of each row that lists its lanes best
+// first (higher key, then lower lane = lower expert): rank_j = #{i: k_i > k_j} + #{i < j: k_i == k_j}
+// (the second term by conflict detection on the key bits, +0.0 folding -0 into +0), a permutation of
+// 0..15 since the padding lanes are -inf; then inv[rank_j] = j. Rows interleaved for throughput.
+template <int R>
+inline void best_first(const Candidates* cand, __m512i* inv) {
+  alignas(64) float kb[R][16];
+  __m512i rank[R];
+  for (int r = 0; r < R; ++r) {
+    const __m512 key = _mm512_add_ps(cand[r].ck, _mm512_setzero_ps());
+    _mm512_store_ps(kb[r], key);
+    rank[r] = _mm512_popcnt_epi32(_mm512_conflict_epi32(_mm512_castps_si512(key)));
+  }
+  const __m512i one = _mm512_set1_epi32(1);
+  for (int i = 0; i < 16; ++i)
+    for (int r = 0; r < R; ++r)
+      rank[r] = _mm512_mask_add_epi32(rank[r], _mm512_cmp_ps_mask(_mm512_set1_ps(kb[r][i]), cand[r].ck, _CMP_GT_OQ),
+                                      rank[r], one);
+  alignas(64) int32_t rb[R][16];
+  for (int r = 0; r < R; ++r) {
+    _mm512_store_si512(rb[r], rank[r]);
+    inv[r] = _mm512_setzero_si512();  // lane rank[0] keeps 0
+  }
+  for (int j = 1; j < 16; ++j)
+    for (int r = 0; r < R; ++r)
+      inv[r] = _mm512_mask_mov_epi32(inv[r], _mm512_cmpeq_epi32_mask(iota32(), _mm512_set1_epi32(rb[r][j])),
+                                     _mm512_set1_epi32(j));
+}
+
+// Puts the candidates of R rows best first, in place (ck and ci permuted alike; the padding lanes stay
+// -inf at the end). A row whose live keys are all distinct and above -inf goes through a bitonic
+// network on (key, expert), descending: a comparator lane keeps the max or the min of its pair, and
+// with distinct keys "take the partner" is (partner > self) == (this lane keeps the max); two padding
+// lanes are both -inf, and whatever they do, they stay behind the live ones. A row with equal live keys
+// (rare) needs the lower expert first: it is ordered by best_first. Rows interleaved for throughput.
+template <int R>
+inline void order_best_first(Candidates* cand) {
+  const __m512 ninf = _mm512_set1_ps(-kInf);
+  bool tied[R], any = false;
+  Candidates orig[R];
+  for (int r = 0; r < R; ++r) {
+    orig[r] = cand[r];
+    const __mmask16 live = first_lanes(cand[r].c);
+    const __m512i bits = _mm512_castps_si512(_mm512_add_ps(cand[r].ck, _mm512_setzero_ps()));  // -0 -> +0
+    const __m512i conflicts = _mm512_maskz_conflict_epi32(live, bits);
+    tied[r] = (_mm512_mask_test_epi32_mask(live, conflicts, conflicts) |
+               _mm512_mask_cmp_ps_mask(live, cand[r].ck, ninf, _CMP_EQ_OQ)) != 0;
+    any = any || tied[r];
+  }
+#pragma GCC unroll 10
+  for (int stage = 0; stage < 10; ++stage) {
+    const __mmask16 keeps_max = static_cast<__mmask16>(~kSortMasks.mask[stage]);  // descending
+    const __m512i partner = _mm512_xor_si512(iota32(), _mm512_set1_epi32(kSortMasks.j[stage]));
+    for (int r = 0; r < R; ++r) {
+      const __m512 pk = _mm512_permutexvar_ps(partner, cand[r].ck);
+      const __m512i pi = _mm512_permutexvar_epi32(partner, cand[r].ci);
+      const __mmask16 take = _kxnor_mask16(_mm512_cmp_ps_mask(pk, cand[r].ck, _CMP_GT_OQ), keeps_max);
+      cand[r].ck = _mm512_mask_mov_ps(cand[r].ck, take, pk);
+      cand[r].ci = _mm512_mask_mov_epi32(cand[r].ci, take, pi);
+    }
+  }
+  if (!any) return;
+  __m512i inv[R];
+  best_first<R>(orig, inv);
+  for (int r = 0; r < R; ++r)
+    if (tied[r]) {
+      cand[r].ck = _mm512_permutexvar_ps(inv[r], orig[r].ck);
+      cand[r].ci = _mm512_permutexvar_epi32(inv[r], orig[r].ci);
+    }
+}
+
+// The best `size` <= k (k <= 16) keys seen so far, best first, with their experts in idx. Offered in
+// increasing expert order, so an equal key offered later never displaces an earlier one.
+struct SortedTop {
+  float best[16];
+  int size = 0;
+  void offer(float v, int32_t e, int k, int32_t* idx) {
+    if (size == k) {
+      if (!(v > best[k - 1])) return;
+      --size;
+    }
+    int p = size++;
+    while (p > 0 && v > best[p - 1]) {
+      best[p] = best[p - 1];
+      idx[p] = idx[p - 1];
+      --p;
+    }
+    best[p] = v;
+    idx[p] = e;
+  }
+};
+
+// Sorted insertion of every candidate of sel: the top k (k <= 16) of key, best first, into idx. For
+// rows with more than 16 candidates.
+inline void insert_candidates(const float* key, const uint64_t* sel, int blocks, int k, int32_t* idx) {
+  SortedTop top;
+  for (int q = 0; q < blocks; ++q)
+    for (uint64_t b = sel[q]; b != 0; b &= b - 1) {
+      const int e = 64 * q + __builtin_ctzll(b);
+      top.offer(key[e], e, k, idx);
+    }
+}
+
+}  // namespace moesim::routing::avx512

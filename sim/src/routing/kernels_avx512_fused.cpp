@@ -1,0 +1,100 @@
+// routing/kernels_avx512_fused.cpp: the fused AVX-512 kernels of simd.hpp (plain top-k with softmax,
+// MoGE top-1 per group, DeepSeek-V3 group-limited with sigmoid), bit-identical to kernels_scalar.cpp.
+// Each handles R rows at once, stage by stage, so that the long dependency chains of different rows
+// overlap; rows whose shape or values they do not cover go to the plain kernels.
+#include "routing/avx512_inline.hpp"  // first: it opens the AVX-512 pragma region closed at the end
+
+namespace moesim::routing {
+
+namespace {
+
+using namespace avx512;
+
+// Row max and top-k threshold of R rows (n % 16 == 0): m[r], t[r] (lane_threshold of the lane maxima).
+template <int R>
+inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) {
+  bool finite = true;
+  for (int r = 0; r < R; ++r) {
+    const float* xr = x + r * n;
+    __m512 a = _mm512_loadu_ps(xr), b = _mm512_set1_ps(-kInf);
+    for (int i = 16; i < n; i += 32) {  // two chains
+      a = _mm512_max_ps(a, _mm512_loadu_ps(xr + i));
+      if (i + 16 < n) b = _mm512_max_ps(b, _mm512_loadu_ps(xr + i + 16));
+    }
+    const __m512 lane_max = _mm512_max_ps(a, b);
+    m[r] = _mm512_reduce_max_ps(lane_max);
+    t[r] = lane_threshold(lane_max, k);
+    finite = finite && std::isfinite(m[r]);
+  }
+  return finite;
+}
+
+// Top k of softmax, R rows, n % 16 == 0, n <= 256, k <= 16, finite row maxima. Pass 1: row max and
+// threshold. Pass 2: softmax denominator (blocks of 64, fast_math.hpp) and the candidates >= t as bit
+// masks. Then per row the candidate experts in a register, best first (order_best_first), their weights.
+template <int R>
+void topk_softmax_rows(const float* x, int n, int k, int32_t* idx, float* w, TopKScratch& scratch) {
+  float m[R], t[R];
+  if (!max_and_threshold<R>(x, n, k, m, t)) {  // an infinite row max: the limit rule, rare
+    scalar_kernels().topk_softmax(x, n, R, k, idx, w, scratch);
+    return;
+  }
+  __m512d lo[R], hi[R];
+  uint64_t sel[R][4];
+  for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_pd();
+  const int blocks = (n + kSumBlock - 1) / kSumBlock;
+  for (int q = 0; q < blocks; ++q) {
+    const int nv = (n - kSumBlock * q) / 16 < 4 ? (n - kSumBlock * q) / 16 : 4;
+    __m512 e[R][4];
+    uint64_t bits[R] = {};
+    for (int j = 0; j < nv; ++j)
+      for (int r = 0; r < R; ++r) {
+        const __m512 v = _mm512_loadu_ps(x + r * n + kSumBlock * q + 16 * j);
+        e[r][j] = exp16_le0(_mm512_sub_ps(v, _mm512_set1_ps(m[r])));
+        bits[r] |= static_cast<uint64_t>(_mm512_cmp_ps_mask(v, _mm512_set1_ps(t[r]), _CMP_GE_OQ)) << (16 * j);
+      }
+    for (int r = 0; r < R; ++r) {
+      sel[r][q] = bits[r];
+      add_lanes(block_sum(e[r], nv), lo[r], hi[r]);
+    }
+  }
+  Candidates cand[R];
+  for (int r = 0; r < R; ++r) cand[r] = gather_candidates(x + r * n, sel[r], blocks);
+  order_best_first<R>(cand);
+  const __mmask16 out = first_lanes(static_cast<unsigned>(k));
+  for (int r = 0; r < R; ++r) {
+    const float* xr = x + r * n;
+    const double inv_sum = 1.0 / sum_lanes(lo[r], hi[r]);
+    __m512 kv;
+    if (cand[r].c <= 16) {
+      kv = cand[r].ck;
+      _mm512_mask_storeu_epi32(idx + r * k, out, cand[r].ci);
+    } else {  // many candidates (ties, extreme rows): sorted insertion
+      insert_candidates(xr, sel[r], blocks, k, idx + r * k);
+      kv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, _mm512_maskz_loadu_epi32(out, idx + r * k), xr, 4);
+    }
+    _mm512_mask_storeu_ps(w + r * k, out, times_inv(exp16_le0(_mm512_sub_ps(kv, _mm512_set1_ps(m[r]))), inv_sum));
+  }
+}
+
+}  // namespace
+
+void topk_softmax_avx512(const float* x, int n, int rows, int k, int32_t* idx, float* w, TopKScratch& scratch) {
+  const Kernels& plain = avx512_kernels();
+  if (k > 16 || n % 16 != 0 || n > 256) {
+    const Range all{0, n};
+    for (int r = 0; r < rows; ++r) {
+      const float* xr = x + r * n;
+      const float m = plain.topk(xr, &all, 1, k, idx + r * k, scratch);
+      plain.scores_at(xr, idx + r * k, k, ScoringFunc::softmax, m, 1.0 / plain.exp_sum(xr, n, m, nullptr), w + r * k);
+    }
+    return;
+  }
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) topk_softmax_rows<4>(x + r * n, n, k, idx + r * k, w + r * k, scratch);
+  for (; r < rows; ++r) topk_softmax_rows<1>(x + r * n, n, k, idx + r * k, w + r * k, scratch);
+}
+
+}  // namespace moesim::routing
+
+#pragma GCC pop_options

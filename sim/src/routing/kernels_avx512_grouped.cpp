@@ -1,0 +1,309 @@
+// routing/kernels_avx512_grouped.cpp: the fused AVX-512 kernels of the grouped routers (simd.hpp): MoGE
+// with one expert per group, DeepSeek-V3 group-limited routing with sigmoid scores. Bit-identical to
+// kernels_scalar.cpp; R rows at once, stage by stage, so that the dependency chains of rows overlap.
+#include "routing/avx512_inline.hpp"  // first: it opens the AVX-512 pragma region closed at the end
+
+namespace moesim::routing {
+
+namespace {
+
+using namespace avx512;
+
+// ---- MoGE ----------------------------------------------------------------------------------------
+
+// Within each run of pg lanes (pg = 2, 4, 8, 16): its max in every lane (smax), and in every lane the
+// lowest lane of the run that attains it (lane), by butterflies of max and min.
+inline void segment_argmax(__m512 v, int pg, __m512& smax, __m512i& lane) {
+  __m512 s = v;
+  for (int j = 1; j < pg; j *= 2) s = _mm512_max_ps(s, swap_lanes(s, j));
+  __m512i li = _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, s, _CMP_EQ_OQ), _mm512_set1_epi32(16), iota32());
+  for (int j = 1; j < pg; j *= 2) li = _mm512_min_epi32(li, swap_lanes(li, j));
+  smax = s;
+  lane = li;
+}
+
+constexpr int kMaxMogeExperts = 256;
+
+// Groups of pg = 16 vpg experts (vpg = 2, 3, 4): the group max in every lane (a lane-wise max, then a
+// butterfly) and the first expert attaining it, from the equality masks of its vpg registers.
+inline float group_argmax_wide(const float* x, int vpg, int32_t& at) {
+  __m512 m = _mm512_loadu_ps(x);
+  for (int v = 1; v < vpg; ++v) m = _mm512_max_ps(m, _mm512_loadu_ps(x + 16 * v));
+  for (int j = 1; j < 16; j *= 2) m = _mm512_max_ps(m, swap_lanes(m, j));
+  uint64_t eq = 0;
+  for (int v = 0; v < vpg; ++v) eq |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + 16 * v), m, _CMP_EQ_OQ)) << (16 * v);
+  at = __builtin_ctzll(eq);
+  return _mm512_cvtss_f32(m);
+}
+
+// R rows, n % 16 == 0, n <= 256, pg in {2, 4, 8, 16} or 16 vpg (vpg <= 4). Stage 1: the argmax and max of
+// every group (for pg <= 16 compressed from the first lane of every run of a register). Stage 2: the
+// softmax denominator. Stage 3: the weights of the group maxima.
+template <int R>
+void group_top1_softmax_rows(const float* x, int n, int pg, int32_t* idx, float* w) {
+  const int groups = n / pg;
+  alignas(64) float gm[R][kMaxMogeExperts / 2 + 16];  // [rows, groups] group maxima
+  __m512 lane_max[R];
+  for (int r = 0; r < R; ++r) lane_max[r] = _mm512_set1_ps(-kInf);
+  if (pg <= 16) {
+    const int gpv = 16 / pg;
+    __mmask16 starts = 0;  // the first lane of every run
+    for (int lane = 0; lane < 16; lane += pg) starts = static_cast<__mmask16>(starts | (1u << lane));
+    const __mmask16 per_vec = first_lanes(static_cast<unsigned>(gpv));
+    for (int i = 0, g = 0; i < n; i += 16, g += gpv)
+      for (int r = 0; r < R; ++r) {
+        __m512 s;
+        __m512i lane;
+        segment_argmax(_mm512_loadu_ps(x + r * n + i), pg, s, lane);
+        lane_max[r] = _mm512_max_ps(lane_max[r], s);
+        _mm512_mask_storeu_epi32(idx + r * groups + g, per_vec,
+                                 _mm512_maskz_compress_epi32(starts, _mm512_add_epi32(lane, _mm512_set1_epi32(i))));
+        _mm512_mask_storeu_ps(gm[r] + g, per_vec, _mm512_maskz_compress_ps(starts, s));
+      }
+  } else {
+    for (int g = 0; g < groups; ++g)
+      for (int r = 0; r < R; ++r) {
+        int32_t at;
+        gm[r][g] = group_argmax_wide(x + r * n + g * pg, pg / 16, at);
+        idx[r * groups + g] = g * pg + at;
+      }
+    for (int r = 0; r < R; ++r)
+      for (int g = 0; g < groups; g += 16)
+        lane_max[r] = _mm512_max_ps(lane_max[r], _mm512_mask_loadu_ps(_mm512_set1_ps(-kInf), tail_mask(g, groups), gm[r] + g));
+  }
+  float m[R];
+  bool finite = true;
+  for (int r = 0; r < R; ++r) {
+    m[r] = _mm512_reduce_max_ps(lane_max[r]);
+    finite = finite && std::isfinite(m[r]);
+  }
+  if (!finite) {  // an infinite row max: the limit rule, rare
+    scalar_kernels().group_top1_softmax(x, n, R, pg, idx, w);
+    return;
+  }
+  __m512d lo[R], hi[R];
+  for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_pd();
+  for (int b = 0; b < n; b += kSumBlock) {
+    const int nv = (n - b) / 16 < 4 ? (n - b) / 16 : 4;
+    for (int r = 0; r < R; ++r) {
+      __m512 t[4];
+      for (int j = 0; j < nv; ++j)
+        t[j] = exp16_le0(_mm512_sub_ps(_mm512_loadu_ps(x + r * n + b + 16 * j), _mm512_set1_ps(m[r])));
+      add_lanes(block_sum(t, nv), lo[r], hi[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    const double inv = 1.0 / sum_lanes(lo[r], hi[r]);
+    for (int g = 0; g < groups; g += 16) {
+      const __mmask16 live = tail_mask(g, groups);
+      const __m512 e = exp16_le0(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, gm[r] + g), _mm512_set1_ps(m[r])));
+      _mm512_mask_storeu_ps(w + r * groups + g, live, times_inv(e, inv));
+    }
+  }
+}
+
+// ---- DeepSeek-V3 group-limited -----------------------------------------------------------------
+
+// Top two of a multiset, lane by lane (b = -inf when there is one element).
+struct Top2 {
+  __m512 a, b;
+};
+inline Top2 merge(Top2 x, Top2 y) {
+  return {_mm512_max_ps(x.a, y.a), _mm512_max_ps(_mm512_min_ps(x.a, y.a), _mm512_max_ps(x.b, y.b))};
+}
+
+// permutex2var indices that fold two registers of groups L lanes wide (L = 16, 8, 4, 2) into one of
+// groups L/2 wide: output lane o of group slot q = o / (L/2) takes lane u = o % (L/2) of the first half
+// (second: + L/2) of slot q, slots of A (the 16/L of them) first, then those of B.
+struct FoldIndex {
+  int32_t lane[4][2][16];
+};
+constexpr FoldIndex make_fold_index() {
+  FoldIndex f{};
+  for (int level = 0; level < 4; ++level) {
+    const int L = 16 >> level, h = L / 2, per = 16 / L;
+    for (int second = 0; second < 2; ++second)
+      for (int o = 0; o < 16; ++o) {
+        const int q = o / h, u = o % h;
+        f.lane[level][second][o] = (q < per ? q * L : 16 + (q - per) * L) + u + (second ? h : 0);
+      }
+  }
+  return f;
+}
+alignas(64) constexpr FoldIndex kFold = make_fold_index();
+
+inline Top2 fold(Top2 a, Top2 b, int level) {
+  const __m512i i1 = _mm512_load_si512(kFold.lane[level][0]), i2 = _mm512_load_si512(kFold.lane[level][1]);
+  const Top2 first{_mm512_permutex2var_ps(a.a, i1, b.a), _mm512_permutex2var_ps(a.b, i1, b.b)};
+  const Top2 second{_mm512_permutex2var_ps(a.a, i2, b.a), _mm512_permutex2var_ps(a.b, i2, b.b)};
+  return merge(first, second);
+}
+
+// R rows: the keys of each group's vectors, lane-wise top two, then a fold network over the groups: lane
+// g of top[r] holds the top two keys of group g of row r (lanes >= groups: -inf). key: [R, n].
+template <int R>
+inline void group_top2(const float* key, int n, int groups, int vpg, Top2* top) {
+  const __m512 ninf = _mm512_set1_ps(-kInf);
+  Top2 reg[R][16];
+  for (int g = 0; g < groups; ++g)
+    for (int r = 0; r < R; ++r) {
+      Top2 t{_mm512_loadu_ps(key + r * n + 16 * vpg * g), ninf};
+      for (int v = 1; v < vpg; ++v) {
+        const __m512 kv = _mm512_loadu_ps(key + r * n + 16 * (vpg * g + v));
+        t.b = _mm512_max_ps(t.b, _mm512_min_ps(t.a, kv));
+        t.a = _mm512_max_ps(t.a, kv);
+      }
+      reg[r][g] = t;
+    }
+  if (groups == 8) {  // DeepSeek-V3: the network unrolled, rows interleaved in every fold
+    for (int r = 0; r < R; ++r)
+      for (int p = 0; p < 4; ++p) reg[r][p] = fold(reg[r][2 * p], reg[r][2 * p + 1], 0);
+    for (int r = 0; r < R; ++r)
+      for (int p = 0; p < 2; ++p) reg[r][p] = fold(reg[r][2 * p], reg[r][2 * p + 1], 1);
+    for (int r = 0; r < R; ++r) reg[r][0] = fold(reg[r][0], reg[r][1], 2);
+    for (int r = 0; r < R; ++r) top[r] = fold(reg[r][0], Top2{ninf, ninf}, 3);
+    return;
+  }
+  int count = groups;
+  for (int level = 0; level < 4; ++level) {  // 16 lanes per group -> 8 -> 4 -> 2 -> 1
+    const int next = (count + 1) / 2;
+    for (int p = 0; p < next; ++p)
+      for (int r = 0; r < R; ++r)
+        reg[r][p] = fold(reg[r][2 * p], 2 * p + 1 < count ? reg[r][2 * p + 1] : Top2{ninf, ninf}, level);
+    count = next;
+  }
+  for (int r = 0; r < R; ++r) top[r] = reg[r][0];
+}
+
+// R rows: bit g of kept[r] set when group g is among the `keep` best of row r (higher score, then lower
+// group), from lane g of score[r].
+template <int R>
+inline void kept_groups(const __m512* score, int groups, int keep, unsigned* kept) {
+  alignas(64) float sb[R][16];
+  __m512 s[R];
+  __m512i rank[R];
+  for (int r = 0; r < R; ++r) {
+    s[r] = _mm512_add_ps(score[r], _mm512_setzero_ps());  // -0 -> +0 for the bitwise tie test
+    rank[r] = _mm512_popcnt_epi32(_mm512_conflict_epi32(_mm512_castps_si512(s[r])));
+    _mm512_store_ps(sb[r], s[r]);
+  }
+  const __m512i one = _mm512_set1_epi32(1);
+  for (int h = 0; h < groups; ++h)
+    for (int r = 0; r < R; ++r)
+      rank[r] = _mm512_mask_add_epi32(rank[r], _mm512_cmp_ps_mask(_mm512_set1_ps(sb[r][h]), s[r], _CMP_GT_OQ), rank[r], one);
+  for (int r = 0; r < R; ++r)
+    kept[r] = _mm512_mask_cmplt_epi32_mask(first_lanes(static_cast<unsigned>(groups)), rank[r], _mm512_set1_epi32(keep));
+}
+
+// Bit i set: vector i (experts 16 i .. 16 i + 15) belongs to a kept group (groups of vpg vectors).
+inline uint32_t kept_vectors(unsigned kept_groups, int groups, int vpg) {
+  uint32_t v = 0;
+  const uint32_t run = (1u << vpg) - 1u;
+  for (int g = 0; g < groups; ++g) v |= (0u - ((kept_groups >> g) & 1u)) & (run << (g * vpg));  // no branches
+  return v;
+}
+// All 16 lanes when bit i of kept_vecs is set, else none.
+inline __mmask16 lanes_if(uint32_t kept_vecs, int i) { return static_cast<__mmask16>(0u - ((kept_vecs >> i) & 1u)); }
+
+// A threshold t <= the k-th best key of the kept groups. The top two of every kept group are 2 keep
+// distinct experts, so their k-th largest will do when 2 keep >= k (with 2 keep == k: the smallest
+// second best); else the k-th largest lane maximum over the kept experts (lane_threshold).
+inline float kept_threshold(Top2 top, unsigned kept, const float* key, uint32_t kept_vecs, int n, int keep, int k) {
+  if (2 * keep == k) return _mm512_mask_reduce_min_ps(static_cast<__mmask16>(kept), top.b);
+  if (2 * keep > k && 2 * keep <= 16) {
+    const __mmask16 second = static_cast<__mmask16>(((1u << keep) - 1u) << keep);
+    const __m512 both = _mm512_mask_expand_ps(_mm512_maskz_compress_ps(static_cast<__mmask16>(kept), top.a), second,
+                                              _mm512_maskz_compress_ps(static_cast<__mmask16>(kept), top.b));
+    return lane_threshold(_mm512_mask_mov_ps(_mm512_set1_ps(-kInf), first_lanes(static_cast<unsigned>(2 * keep)), both), k);
+  }
+  __m512 lane_max = _mm512_set1_ps(-kInf);
+  for (int i = 0; i < n; i += 16)
+    lane_max = _mm512_mask_max_ps(lane_max, lanes_if(kept_vecs, i / 16), lane_max, _mm512_loadu_ps(key + i));
+  return lane_threshold(lane_max, k);
+}
+
+// R rows of a fast shape (group_limited_fast_shape), every stage interleaving the rows (one row's
+// chain alone would leave the core idle): the selection keys (into keys, [R, n]); each group's top two;
+// the kept groups; a threshold and the candidates >= it; the candidates best first; weights
+// sigmoid_f32 of the chosen logits.
+template <int R>
+void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys) {
+  const int n = sh.n, k = sh.k, vpg = sh.per_group / 16, blocks = (n + 63) / 64;
+  const bool scored = sh.bias != nullptr || sh.top2;
+  for (int i = 0; i < n; i += 16)
+    for (int r = 0; r < R; ++r) {
+      // The same line of the row R ahead: each load here feeds a long sigmoid chain, so few would be in
+      // flight at once; prefetching spreads the next rows' misses over this stage (never faults).
+      __builtin_prefetch(x + (r + R) * n + i, 0, 3);
+      const __m512 v = _mm512_loadu_ps(x + r * n + i);
+      __m512 key = v;
+      if (scored) key = sh.bias ? _mm512_add_ps(sigmoid16(v), _mm512_loadu_ps(sh.bias + i)) : sigmoid16(v);
+      _mm512_storeu_ps(keys + r * n + i, key);
+    }
+  Top2 top[R];
+  group_top2<R>(keys, n, sh.groups, vpg, top);
+  __m512 score[R];
+  for (int r = 0; r < R; ++r) score[r] = sh.top2 ? _mm512_add_ps(top[r].a, top[r].b) : top[r].a;
+  unsigned kept[R];
+  kept_groups<R>(score, sh.groups, sh.keep, kept);
+  uint32_t kept_vecs[R];
+  __m512 t[R];
+  for (int r = 0; r < R; ++r) {
+    kept_vecs[r] = kept_vectors(kept[r], sh.groups, vpg);
+    t[r] = _mm512_set1_ps(kept_threshold(top[r], kept[r], keys + r * n, kept_vecs[r], n, sh.keep, k));
+  }
+  // The candidate masks of the kept vectors only (keep * vpg of them in every row: a fixed trip count).
+  uint64_t sel[R][4] = {};
+  uint32_t left[R];
+  for (int r = 0; r < R; ++r) left[r] = kept_vecs[r];
+  for (int j = 0; j < sh.keep * vpg; ++j)
+    for (int r = 0; r < R; ++r) {
+      const int i = __builtin_ctz(left[r]);
+      left[r] &= left[r] - 1;
+      const uint64_t m = _mm512_cmp_ps_mask(_mm512_loadu_ps(keys + r * n + 16 * i), t[r], _CMP_GE_OQ);
+      sel[r][i / 4] |= m << (16 * (i % 4));
+    }
+  Candidates cand[R];
+  for (int r = 0; r < R; ++r) cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
+  order_best_first<R>(cand);
+  const __mmask16 out = first_lanes(static_cast<unsigned>(k));
+  for (int r = 0; r < R; ++r) {
+    int32_t* ix = idx + r * k;
+    __m512i chosen;
+    if (cand[r].c <= 16) {
+      chosen = cand[r].ci;
+      _mm512_mask_storeu_epi32(ix, out, chosen);
+    } else {  // many candidates (ties, extreme rows): sorted insertion
+      insert_candidates(keys + r * n, sel[r], blocks, k, ix);
+      chosen = _mm512_maskz_loadu_epi32(out, ix);
+    }
+    const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, chosen, x + r * n, 4);
+    const __m512 s = _mm512_maskz_mov_ps(out, sigmoid16(v));  // lanes >= k: 0, for the sum
+    _mm512_mask_storeu_ps(w + r * k, out, finish_weights16(s, sh.normalize, sh.scaling));
+  }
+}
+
+}  // namespace
+
+void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, int32_t* idx, float* w) {
+  const bool narrow = per_group >= 2 && 16 % per_group == 0, wide = per_group % 16 == 0 && per_group <= 64;
+  if (n % 16 != 0 || n > kMaxMogeExperts || !(narrow || wide))
+    return scalar_kernels().group_top1_softmax(x, n, rows, per_group, idx, w);
+  const int groups = n / per_group;
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) group_top1_softmax_rows<4>(x + r * n, n, per_group, idx + r * groups, w + r * groups);
+  for (; r < rows; ++r) group_top1_softmax_rows<1>(x + r * n, n, per_group, idx + r * groups, w + r * groups);
+}
+
+void group_limited_sigmoid_avx512(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w,
+                                  TopKScratch& scratch) {
+  if (!group_limited_fast_shape(sh)) return scalar_kernels().group_limited_sigmoid(x, rows, sh, idx, w, scratch);
+  float* keys = scratch.key.data();  // [4, n]
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) group_limited_rows<4>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys);
+  for (; r < rows; ++r) group_limited_rows<1>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys);
+}
+
+}  // namespace moesim::routing
+
+#pragma GCC pop_options
