@@ -108,6 +108,18 @@ TEST(StepCost, OverlapHidesCommunicationBehindCompute) {
   EXPECT_GT(slow.breakdown.exposed_comm_s, 4 * 10250e-6 - 2 * (420.25e-6 + 400e-6));
 }
 
+// MFU counts the model's FLOPs, however many micro-batches carry them: with overlap the step runs as two
+// micro-batches of 50 tokens, each doing half the routed-expert work, so the FLOPs per step (mfu x step
+// time x 2 devices x 1e12 FLOP/s) must equal those of the single-batch step. Routed experts alone are
+// 2 devices x 100 assignments x 2 x 1,572,864 FLOP = 629,145,600 FLOP of them.
+TEST(StepCost, UtilisationCountsEveryMicroBatch) {
+  const auto flops = [](const ThroughputResult& t) { return t.mfu * t.step_s.mean * 2.0 * 1e12; };
+  const ThroughputResult one = run(toy_yaml("{phase: decode, context_length: 1, overlap: false}"));
+  const ThroughputResult two = run(toy_yaml("{phase: decode, context_length: 1, overlap: true}"));
+  EXPECT_NEAR(flops(two), flops(one), 1e-6 * flops(one));
+  EXPECT_GT(flops(one), 629145600.0);
+}
+
 // MBU counts every byte the step moves, KV-cache reads included (audit bug 2). Going from context 1 to 101
 // adds, per device, 50 sequences x 100 more cached tokens x 4096 B = 20,480,000 B of KV reads, and nothing
 // else: 40,960,000 B for the two devices. bytes = mbu x step time x devices x nominal bandwidth.

@@ -119,8 +119,9 @@ LayerCost RooflineCost::moe_layer(const BatchLoad& load, const Placement& placem
     sum_s += total;
     fwd_sum += t_fwd;
     c.slowest_s = std::max(c.slowest_s, total);
-    c.flops += passes_.model_flops(routed.flops, 0) * etp;
-    c.bytes += (routed.bytes + passes_.backward(routed.bytes)) * etp;
+    // `routed` is one micro-batch's work (slots hold tokens / mb): every micro-batch does it.
+    c.flops += mb * passes_.model_flops(routed.flops, 0) * etp;
+    c.bytes += mb * (routed.bytes + passes_.backward(routed.bytes)) * etp;
   }
   c.attention_s = mb * (passes_.all(att.other.s) + att.core.s + passes_.backward_core(att.core.s) +
                         passes_.recomputed(att.recomputable.s));
