@@ -188,13 +188,23 @@ void write_throughput_table(const std::vector<SetupRef>& refs, std::ostream& os)
   const bool decode = phase == Phase::decode, training = phase == Phase::training;
   size_t col_w = 16;
   for (const auto& r : refs) col_w = std::max(col_w, r.label.size() + 2);
-  os << "\nthroughput on " << first.cluster.devices << " x " << first.hardware.name << " (" << to_string(phase) << ", "
+  const auto where = [](const ScenarioSpec& sc) {
+    return std::to_string(sc.cluster.devices) + " x " + sc.hardware.name;
+  };
+  bool same_hardware = true;  // compare may put scenarios on different hardware side by side
+  for (const auto& r : refs) same_hardware = same_hardware && where(r.scenario->scenario) == where(first);
+  os << "\nthroughput" << (same_hardware ? " on " + where(first) : "") << " (" << to_string(phase) << ", "
      << first.run.tokens_per_step << " tokens per step" << (training ? " per micro-batch" : "") << ", context "
      << first.deployment.context_length << ")\n";
   os << pad("", 32);
   for (const auto& r : refs) os << pad(r.label, col_w);
   if (refs.size() > 1) os << pad(refs[1].label + "/" + refs[0].label, 14);
   os << "\n";
+  if (!same_hardware) {
+    os << pad("devices x hardware", 32);
+    for (const auto& r : refs) os << pad(where(r.scenario->scenario), col_w);
+    os << "\n";
+  }
   using Get = double (*)(const ThroughputResult&);
   struct Row { const char* label; Get get; const char* fmt; double scale; };
   std::vector<Row> rows = {
@@ -253,7 +263,9 @@ void write_throughput_table(const std::vector<SetupRef>& refs, std::ostream& os)
     for (const auto& r : refs) os << pad(fmt(row.fmt, row.get(r.setup->throughput) * row.scale), col_w);
     if (refs.size() > 1) {
       const double a = row.get(refs[0].setup->throughput), b = row.get(refs[1].setup->throughput);
-      os << pad(a == 0.0 ? "-" : fmt("%.3f", b / a), 14);
+      // A baseline that prints as zero gives no meaningful ratio (4.000 of two rounding residues).
+      const bool zero = fmt(row.fmt, a * row.scale) == fmt(row.fmt, 0.0);
+      os << pad(zero ? "-" : fmt("%.3f", b / a), 14);
     }
     os << "\n";
   }
