@@ -2,12 +2,14 @@
 #pragma once
 
 #include "moesim/rng.hpp"
+#include "moesim/scenario.hpp"
 #include "moesim/types.hpp"
 #include "workload/huge_pages.hpp"
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -47,6 +49,53 @@ inline const Scores& random_logits(int experts, int64_t tokens) {
     *slot = Eigen::Map<const Scores>(v.data(), tokens, experts);
   }
   return *slot;
+}
+
+// The issue-6 router targets, and the other shapes bench/compare_pytorch uses: one thread, batches of
+// kTargetTokens. topk 8 of 256 softmax >= 10 M tokens/s; DeepSeek-V3 group_limited >= 8 M; Pangu Pro
+// MoE's MoGE (64 experts, 8 groups, k 8) >= 15 M; plus MoGE 256/8 and expert choice 256/8.
+inline constexpr int64_t kTargetTokens = 32768;
+
+struct TargetCase {
+  RouterSpec spec;
+  std::vector<float> bias;  // [experts] selection bias, or empty
+};
+
+inline std::vector<TargetCase> target_cases() {
+  TargetCase topk;
+  topk.spec.name = "topk";
+  topk.spec.num_experts = 256;
+  topk.spec.k = 8;
+
+  // DeepSeek-V3 config.json: n_routed_experts 256, n_group 8, topk_group 4, num_experts_per_tok 8,
+  // scoring_func sigmoid, norm_topk_prob true, routed_scaling_factor 2.5, topk_method noaux_tc (groups
+  // scored by their top-2 sum), plus the e_score_correction_bias (here small random values).
+  TargetCase deepseek;
+  deepseek.spec.name = "group_limited";
+  deepseek.spec.num_experts = 256;
+  deepseek.spec.k = 8;
+  deepseek.spec.groups = 8;
+  deepseek.spec.topk_group = 4;
+  deepseek.spec.scoring = ScoringFunc::sigmoid;
+  deepseek.spec.group_score = GroupScore::top2_sum;
+  deepseek.spec.normalize = true;
+  deepseek.spec.scaling = 2.5;
+  deepseek.bias = normal_values(256, /*seed=*/1, /*stream=*/mix64(0xb1a5), /*stddev=*/0.01f);
+
+  TargetCase moge;
+  moge.spec.name = "moge";
+  moge.spec.num_experts = 64;
+  moge.spec.k = 8;
+  moge.spec.groups = 8;
+
+  // The issue's PyTorch baselines also route MoGE over 256 experts in 8 groups, and expert choice
+  // (capacity factor 1) over the top-k shape.
+  TargetCase moge256 = moge;
+  moge256.spec.num_experts = 256;
+  TargetCase expert_choice = topk;
+  expert_choice.spec.name = "expert_choice";
+  expert_choice.spec.capacity_factor = 1.0;
+  return {topk, deepseek, moge, moge256, expert_choice};
 }
 
 }  // namespace moesim::bench

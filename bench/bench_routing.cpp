@@ -119,53 +119,12 @@ std::string case_name(const RouterSpec& s, int64_t tokens) {
          std::to_string(tokens);
 }
 
-// Issue 6 targets (one thread, 32768 tokens): topk 8 of 256 softmax >= 10 M tokens/s; DeepSeek-V3
-// group_limited >= 8 M; Pangu Pro MoE's MoGE (64 experts, 8 groups, k 8) >= 15 M. Plus MoGE 256/8 and
-// expert choice 256/8, the other shapes bench/compare_pytorch compares.
 void register_targets(const RouterRegistry& routers) {
-  constexpr int64_t kTokens = 32768;
-
-  RouteCase topk;
-  topk.spec.name = "topk";
-  topk.spec.num_experts = 256;
-  topk.spec.k = 8;
-  topk.tokens = kTokens;
-
-  // DeepSeek-V3 config.json: n_routed_experts 256, n_group 8, topk_group 4, num_experts_per_tok 8,
-  // scoring_func sigmoid, norm_topk_prob true, routed_scaling_factor 2.5, topk_method noaux_tc (groups
-  // scored by their top-2 sum), plus the e_score_correction_bias (here small random values).
-  RouteCase deepseek;
-  deepseek.spec.name = "group_limited";
-  deepseek.spec.num_experts = 256;
-  deepseek.spec.k = 8;
-  deepseek.spec.groups = 8;
-  deepseek.spec.topk_group = 4;
-  deepseek.spec.scoring = ScoringFunc::sigmoid;
-  deepseek.spec.group_score = GroupScore::top2_sum;
-  deepseek.spec.normalize = true;
-  deepseek.spec.scaling = 2.5;
-  deepseek.bias = normal_values(256, /*seed=*/1, /*stream=*/mix64(0xb1a5), /*stddev=*/0.01f);
-  deepseek.tokens = kTokens;
-
-  RouteCase moge;
-  moge.spec.name = "moge";
-  moge.spec.num_experts = 64;
-  moge.spec.k = 8;
-  moge.spec.groups = 8;
-  moge.tokens = kTokens;
-
-  // The issue's PyTorch baselines also route MoGE over 256 experts in 8 groups, and expert choice
-  // (capacity factor 1) over the top-k shape: the same shapes for bench/compare_pytorch.
-  RouteCase moge256 = moge;
-  moge256.spec.num_experts = 256;
-  RouteCase expert_choice = topk;
-  expert_choice.spec.name = "expert_choice";
-  expert_choice.spec.capacity_factor = 1.0;
-
-  for (RouteCase c : {topk, deepseek, moge, moge256, expert_choice}) {
-    if (!routers.contains(c.spec.name)) continue;  // router not registered (yet)
-    add(case_name(c.spec, c.tokens), c);           // bm_route reports a spec the router rejects
-    c.threads = 2;                                 // the same on a pool of 2 threads (scaling)
+  for (const TargetCase& t : target_cases()) {
+    if (!routers.contains(t.spec.name)) continue;  // router not registered (yet)
+    RouteCase c{t.spec, t.bias, kTargetTokens};
+    add(case_name(c.spec, c.tokens), c);  // bm_route reports a spec the router rejects
+    c.threads = 2;                        // the same on a pool of 2 threads (scaling)
     add(case_name(c.spec, c.tokens) + "/pool:2", c);
   }
 }

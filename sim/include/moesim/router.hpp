@@ -11,6 +11,8 @@
 
 namespace moesim {
 
+class TokenwiseRouter;
+
 class Router {
  public:
   virtual ~Router() = default;
@@ -20,17 +22,32 @@ class Router {
   // itself possibly empty) is used. Fills `out` completely (it resizes it).
   // Must give identical results whatever pool.threads() is.
   virtual void route(const Scores& scores, std::span<const float> bias, Assignments& out, ThreadPool& pool) const = 0;
+
+  // Whether the router decides token by token: a token's experts and weights depend on its own row of
+  // logits and the bias only, never on the other tokens of the batch. Then it is a TokenwiseRouter (this
+  // returns it) and a caller may route a batch in blocks of rows, in any order, without ever holding the
+  // whole batch (the simulator generates and routes synthetic batches in cache-sized blocks:
+  // sim/src/sim/blocked_step.hpp). Null for routers that need the whole batch at once (expert choice,
+  // MoGE with voted_experts): they only route() a whole Scores.
+  virtual const TokenwiseRouter* tokenwise() const { return nullptr; }
 };
 
 // A router whose decision for one token depends on that token's row only: implement route_rows.
 class TokenwiseRouter : public Router {
  public:
   explicit TokenwiseRouter(RouterSpec spec) : spec_(std::move(spec)) {}
+  // begin_batch, then route_rows over fixed 1024-token chunks of the pool.
   void route(const Scores& scores, std::span<const float> bias, Assignments& out, ThreadPool& pool) const final;
-  // Routes tokens [begin, end): writes every slot of their out.expert / out.weight rows, already sized
-  // [tokens, k] (Assignments::reshape: what they held before is not cleared).
-  virtual void route_rows(const Scores& scores, std::span<const float> bias, int64_t begin, int64_t end,
-                          Assignments& out) const = 0;
+  const TokenwiseRouter* tokenwise() const final { return this; }
+
+  // Sizes `out` for a batch of `tokens` routed by route_rows ([tokens, k], requested = tokens * k; what
+  // the slots held before is not cleared: route_rows writes every one) and returns the bias to pass to
+  // route_rows: `bias`, or the spec's static bias when `bias` is empty. Checks its length.
+  std::span<const float> begin_batch(int64_t tokens, std::span<const float> bias, Assignments& out) const;
+  // Routes `rows` consecutive tokens of a batch: x: [rows, num_experts] their logits; writes every slot
+  // of expert and weight, both [rows, k]. bias: as begin_batch returned it. Safe to call concurrently.
+  virtual void route_rows(const float* x, int64_t rows, std::span<const float> bias, int32_t* expert,
+                          float* weight) const = 0;
   const RouterSpec& spec() const { return spec_; }
 
  protected:

@@ -13,12 +13,26 @@
 
 namespace moesim {
 
+// The logits of one batch, made a block of rows at a time, so that a caller can generate and route a
+// batch in cache-sized blocks without ever holding all of it (sim/src/sim/blocked_step.hpp).
+class BatchRows {
+ public:
+  virtual ~BatchRows() = default;
+  // out: [end - begin, num_experts], rows begin .. end - 1 of the batch, bit for bit what
+  // Workload::generate writes there (for any batch of at least `end` tokens). Safe to call concurrently.
+  virtual void fill(int64_t begin, int64_t end, float* out) const = 0;
+};
+
 class Workload {
  public:
   virtual ~Workload() = default;
   // Fills out with [tokens, num_experts] logits for batch `step` at MoE layer `layer`.
   // A value depends only on (seed, step, layer, token, expert): identical whatever pool.threads().
   virtual void generate(int64_t step, int layer, int64_t tokens, Scores& out, ThreadPool& pool) const = 0;
+
+  // Batch `step` at MoE layer `layer` as rows made on demand, or null (the default) where the workload
+  // only makes whole batches.
+  virtual std::unique_ptr<BatchRows> rows(int64_t step, int layer) const { return nullptr; }
 
   // A replaying workload (a recorded trace) gives routing decisions directly: the simulator calls
   // replay() instead of generate() + the router, then applies capacity and placement as usual.

@@ -12,19 +12,26 @@ namespace {
 constexpr int64_t kTokenGrain = 1024;  // tokens per chunk: fixed, so results never depend on thread count
 }  // namespace
 
-void TokenwiseRouter::route(const Scores& scores, std::span<const float> bias, Assignments& out,
-                            ThreadPool& pool) const {
-  const int64_t tokens = scores.rows();
-  MOESIM_CHECK(scores.cols() == spec_.num_experts, spec_.name + ": scores have " + std::to_string(scores.cols()) +
-                                                       " columns for " + std::to_string(spec_.num_experts) + " experts");
+std::span<const float> TokenwiseRouter::begin_batch(int64_t tokens, std::span<const float> bias, Assignments& out) const {
   if (bias.empty()) bias = spec_.bias;  // the static bias (may be empty too)
   MOESIM_CHECK(bias.empty() || static_cast<int64_t>(bias.size()) == spec_.num_experts,
                spec_.name + ": bias has " + std::to_string(bias.size()) + " entries, not one per expert");
   MOESIM_CHECK(spec_.k >= 1 && spec_.k <= spec_.num_experts, spec_.name + ": unvalidated k " + std::to_string(spec_.k));
   out.reshape(tokens, spec_.k);  // route_rows writes every slot
   out.requested = tokens * spec_.k;
-  pool.parallel_for(tokens, kTokenGrain,
-                    [&](int64_t begin, int64_t end) { route_rows(scores, bias, begin, end, out); });
+  return bias;
+}
+
+void TokenwiseRouter::route(const Scores& scores, std::span<const float> bias, Assignments& out,
+                            ThreadPool& pool) const {
+  const int64_t tokens = scores.rows();
+  const int n = spec_.num_experts, k = spec_.k;
+  MOESIM_CHECK(scores.cols() == n, spec_.name + ": scores have " + std::to_string(scores.cols()) + " columns for " +
+                                       std::to_string(n) + " experts");
+  bias = begin_batch(tokens, bias, out);
+  pool.parallel_for(tokens, kTokenGrain, [&](int64_t begin, int64_t end) {
+    route_rows(scores.data() + begin * n, end - begin, bias, out.expert.data() + begin * k, out.weight.data() + begin * k);
+  });
 }
 
 // GShard / Switch Transformer priority order ("slot-major"): every token's 1st choice first, in token

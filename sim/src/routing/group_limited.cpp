@@ -21,9 +21,9 @@ class GroupLimitedRouter final : public TokenwiseRouter {
  public:
   using TokenwiseRouter::TokenwiseRouter;
 
-  // scores: [tokens, experts] logits; out.expert / out.weight: [tokens, k].
-  void route_rows(const Scores& scores, std::span<const float> bias, int64_t begin, int64_t end,
-                  Assignments& out) const override {
+  // x: [rows, experts] logits; expert / weight: [rows, k].
+  void route_rows(const float* x, int64_t rows, std::span<const float> bias, int32_t* expert,
+                  float* weight) const override {
     const int n = spec_.num_experts, k = spec_.k, groups = spec_.groups, per_group = n / groups;
     const bool top2 = spec_.group_score == GroupScore::top2_sum;
     const bool keys_are_scores = !bias.empty() || top2;  // else the keys are the logits
@@ -33,10 +33,9 @@ class GroupLimitedRouter final : public TokenwiseRouter {
     const GroupLimitedShape shape{n,    groups, per_group, spec_.topk_group == 0 ? groups : spec_.topk_group, k,
                                   top2, bias.empty() ? nullptr : bias.data(), spec_.normalize, spec_.scaling};
     if (spec_.scoring == ScoringFunc::sigmoid && group_limited_fast_shape(shape)) {  // DeepSeek-V3: fused
-      for (int64_t t = begin; t < end; t += kRowsPerCall) {  // the kernel prefetches the rows it reads next
-        const int rows = static_cast<int>(std::min<int64_t>(kRowsPerCall, end - t));
-        const float* x = scores.data() + t * n;
-        kern.group_limited_sigmoid(x, rows, shape, out.expert.data() + t * k, out.weight.data() + t * k, scratch);
+      for (int64_t t = 0; t < rows; t += kRowsPerCall) {  // the kernel prefetches the rows it reads next
+        const int m = static_cast<int>(std::min<int64_t>(kRowsPerCall, rows - t));
+        kern.group_limited_sigmoid(x + t * n, m, shape, expert + t * k, weight + t * k, scratch);
       }
       return;
     }
@@ -45,15 +44,15 @@ class GroupLimitedRouter final : public TokenwiseRouter {
     std::vector<float> group_score(static_cast<size_t>(groups));
     std::vector<Range> kept(static_cast<size_t>(groups));    // kept groups' experts, ascending
     Selector<float> group_sel(groups, spec_.topk_group == 0 ? groups : spec_.topk_group);
-    for (int64_t t = begin; t < end; ++t) {
-      const float* x = scores.data() + t * n;
-      if (t + kPrefetchRows < scores.rows()) prefetch_row(x + kPrefetchRows * n, n);
-      const float* kv = x;  // selection keys: logits, or s + bias
+    for (int64_t t = 0; t < rows; ++t) {
+      const float* xt = x + t * n;
+      if (t + kPrefetchRows < rows) prefetch_row(xt + kPrefetchRows * n, n);
+      const float* kv = xt;  // selection keys: logits, or s + bias
       if (!bias.empty() && spec_.scoring == ScoringFunc::sigmoid) {
-        kern.sigmoid_bias(x, bias.data(), n, prob.data(), key.data());
+        kern.sigmoid_bias(xt, bias.data(), n, prob.data(), key.data());
         kv = key.data();
       } else {
-        if (need_prob) score_row(spec_.scoring, x, n, prob.data());
+        if (need_prob) score_row(spec_.scoring, xt, n, prob.data());
         if (!bias.empty()) {
           for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
           kv = key.data();
@@ -63,13 +62,13 @@ class GroupLimitedRouter final : public TokenwiseRouter {
       }
       kern.group_scores(kv, groups, per_group, top2, group_score.data());
       const int n_ranges = pick_groups(group_score.data(), group_sel, kept.data());
-      float* w = out.weight.data() + t * k;
-      int32_t* ex = out.expert.data() + t * k;
+      float* w = weight + t * k;
+      int32_t* ex = expert + t * k;
       kern.topk(kv, kept.data(), n_ranges, k, ex, scratch);
       if (need_prob) {
         for (int s = 0; s < k; ++s) w[s] = prob[ex[s]];
       } else {
-        kern.scores_at(x, ex, k, ScoringFunc::sigmoid, 0.0f, 0.0, w);
+        kern.scores_at(xt, ex, k, ScoringFunc::sigmoid, 0.0f, 0.0, w);
       }
       finish_weights(w, k, spec_.normalize, spec_.scaling);
     }

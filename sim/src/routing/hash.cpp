@@ -13,22 +13,21 @@ class HashRouter final : public TokenwiseRouter {
  public:
   using TokenwiseRouter::TokenwiseRouter;
 
-  // scores: [tokens, experts] logits (hashed, not ranked); bias ignored; out: [tokens, k].
-  void route_rows(const Scores& scores, std::span<const float>, int64_t begin, int64_t end,
-                  Assignments& out) const override {
+  // x: [rows, experts] logits (hashed, not ranked); bias ignored; expert / weight: [rows, k].
+  void route_rows(const float* x, int64_t rows, std::span<const float>, int32_t* expert, float* weight) const override {
     const int n = spec_.num_experts, k = spec_.k;
     const float w = static_cast<float>(spec_.scaling / k);
     Selector<uint64_t> sel(n, k);
     std::vector<uint64_t> salt(static_cast<size_t>(n));  // [experts] mix64(e), see hash_expert_key
     for (int e = 0; e < n; ++e) salt[e] = mix64(static_cast<uint64_t>(e));
-    for (int64_t t = begin; t < end; ++t) {
-      const uint64_t h = hash_row(scores.data() + t * n, n);
+    for (int64_t t = 0; t < rows; ++t) {
+      const uint64_t h = hash_row(x + t * n, n);
       sel.reset();
       for (int e = 0; e < n; ++e) sel.offer(mix64(h ^ salt[e]), e);
       int s = 0;
       for (const auto& c : sel.best()) {
-        out.expert[t * k + s] = c.index;
-        out.weight[t * k + s++] = w;
+        expert[t * k + s] = c.index;
+        weight[t * k + s++] = w;
       }
     }
   }

@@ -19,37 +19,37 @@ class MogeRouter final : public TokenwiseRouter {
  public:
   using TokenwiseRouter::TokenwiseRouter;
 
-  // scores: [tokens, experts] logits; out.expert / out.weight: [tokens, k].
-  void route_rows(const Scores& scores, std::span<const float> bias, int64_t begin, int64_t end,
-                  Assignments& out) const override {
+  // x: [rows, experts] logits; expert / weight: [rows, k].
+  void route_rows(const float* x, int64_t rows, std::span<const float> bias, int32_t* expert,
+                  float* weight) const override {
     const int n = spec_.num_experts, k = spec_.k, groups = spec_.groups;
     const int per_group = n / groups, k_group = k / groups;
     const Kernels& kern = kernels();
     if (bias.empty() && k_group == 1 && spec_.scoring == ScoringFunc::softmax) {  // Pangu Pro: fused, rows in fours
-      for (int64_t t = begin; t < end; t += kRowsPerCall) {
-        const int rows = static_cast<int>(std::min<int64_t>(kRowsPerCall, end - t));
-        const float* x = scores.data() + t * n;
-        for (int r = 0; r < rows; ++r)
-          if (t + r + kPrefetchRows < scores.rows()) prefetch_row(x + (r + kPrefetchRows) * n, n);
-        kern.group_top1_softmax(x, n, rows, per_group, out.expert.data() + t * k, out.weight.data() + t * k);
-        for (int r = 0; r < rows; ++r) finish_weights(out.weight.data() + (t + r) * k, k, spec_.normalize, spec_.scaling);
+      for (int64_t t = 0; t < rows; t += kRowsPerCall) {
+        const int m = static_cast<int>(std::min<int64_t>(kRowsPerCall, rows - t));
+        const float* xt = x + t * n;
+        for (int r = 0; r < m; ++r)
+          if (t + r + kPrefetchRows < rows) prefetch_row(xt + (r + kPrefetchRows) * n, n);
+        kern.group_top1_softmax(xt, n, m, per_group, expert + t * k, weight + t * k);
+        for (int r = 0; r < m; ++r) finish_weights(weight + (t + r) * k, k, spec_.normalize, spec_.scaling);
       }
       return;
     }
     TopKScratch scratch(n);
     std::vector<float> prob(static_cast<size_t>(n));  // [experts], one token's scores
     std::vector<float> key(static_cast<size_t>(n));   // [experts], prob + bias
-    for (int64_t t = begin; t < end; ++t) {
-      const float* x = scores.data() + t * n;
-      if (t + kPrefetchRows < scores.rows()) prefetch_row(x + kPrefetchRows * n, n);
-      float* w = out.weight.data() + t * k;
-      int32_t* ex = out.expert.data() + t * k;
+    for (int64_t t = 0; t < rows; ++t) {
+      const float* xt = x + t * n;
+      if (t + kPrefetchRows < rows) prefetch_row(xt + kPrefetchRows * n, n);
+      float* w = weight + t * k;
+      int32_t* ex = expert + t * k;
       if (bias.empty() && k_group == 1) {  // sigmoid: the group argmax of the logits, then the chosen scores
-        kern.group_top1(x, n, per_group, ex);
-        kern.scores_at(x, ex, k, spec_.scoring, 0.0f, 0.0, w);
+        kern.group_top1(xt, n, per_group, ex);
+        kern.scores_at(xt, ex, k, spec_.scoring, 0.0f, 0.0, w);
       } else {
-        score_row(spec_.scoring, x, n, prob.data());
-        const float* kv = x;  // selection keys: logits, or prob + bias
+        score_row(spec_.scoring, xt, n, prob.data());
+        const float* kv = xt;  // selection keys: logits, or prob + bias
         if (!bias.empty()) {
           for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
           kv = key.data();

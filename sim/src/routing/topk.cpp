@@ -14,36 +14,36 @@ class TopKRouter final : public TokenwiseRouter {
  public:
   using TokenwiseRouter::TokenwiseRouter;
 
-  // scores: [tokens, experts] logits; out.expert / out.weight: [tokens, k].
-  void route_rows(const Scores& scores, std::span<const float> bias, int64_t begin, int64_t end,
-                  Assignments& out) const override {
+  // x: [rows, experts] logits; expert / weight: [rows, k].
+  void route_rows(const float* x, int64_t rows, std::span<const float> bias, int32_t* expert,
+                  float* weight) const override {
     const int n = spec_.num_experts, k = spec_.k;
     const Kernels& kern = kernels();
     TopKScratch scratch(n);
-    std::vector<float> prob(bias.empty() ? 0 : static_cast<size_t>(n));  // [experts] one token's scores
-    std::vector<float> key(bias.empty() ? 0 : static_cast<size_t>(n));   // [experts] prob + bias
-    const Range all{0, n};
     if (bias.empty() && spec_.scoring == ScoringFunc::softmax) {  // the fast path: fused, rows in fours
-      for (int64_t t = begin; t < end; t += kRowsPerCall) {
-        const int rows = static_cast<int>(std::min<int64_t>(kRowsPerCall, end - t));
-        const float* x = scores.data() + t * n;
-        for (int r = 0; r < rows; ++r)
-          if (t + r + kPrefetchRows < scores.rows()) prefetch_row(x + (r + kPrefetchRows) * n, n);
-        kern.topk_softmax(x, n, rows, k, out.expert.data() + t * k, out.weight.data() + t * k, scratch);
-        for (int r = 0; r < rows; ++r) finish_weights(out.weight.data() + (t + r) * k, k, spec_.normalize, spec_.scaling);
+      for (int64_t t = 0; t < rows; t += kRowsPerCall) {
+        const int m = static_cast<int>(std::min<int64_t>(kRowsPerCall, rows - t));
+        const float* xt = x + t * n;
+        for (int r = 0; r < m; ++r)
+          if (t + r + kPrefetchRows < rows) prefetch_row(xt + (r + kPrefetchRows) * n, n);
+        kern.topk_softmax(xt, n, m, k, expert + t * k, weight + t * k, scratch);
+        for (int r = 0; r < m; ++r) finish_weights(weight + (t + r) * k, k, spec_.normalize, spec_.scaling);
       }
       return;
     }
-    for (int64_t t = begin; t < end; ++t) {
-      const float* x = scores.data() + t * n;
-      if (t + kPrefetchRows < scores.rows()) prefetch_row(x + kPrefetchRows * n, n);
-      float* w = out.weight.data() + t * k;
-      int32_t* ex = out.expert.data() + t * k;
+    std::vector<float> prob(bias.empty() ? 0 : static_cast<size_t>(n));  // [experts] one token's scores
+    std::vector<float> key(bias.empty() ? 0 : static_cast<size_t>(n));   // [experts] prob + bias
+    const Range all{0, n};
+    for (int64_t t = 0; t < rows; ++t) {
+      const float* xt = x + t * n;
+      if (t + kPrefetchRows < rows) prefetch_row(xt + kPrefetchRows * n, n);
+      float* w = weight + t * k;
+      int32_t* ex = expert + t * k;
       if (bias.empty()) {
-        kern.topk(x, &all, 1, k, ex, scratch);
-        kern.scores_at(x, ex, k, ScoringFunc::sigmoid, 0.0f, 0.0, w);
+        kern.topk(xt, &all, 1, k, ex, scratch);
+        kern.scores_at(xt, ex, k, ScoringFunc::sigmoid, 0.0f, 0.0, w);
       } else {
-        score_row(spec_.scoring, x, n, prob.data());
+        score_row(spec_.scoring, xt, n, prob.data());
         for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
         kern.topk(key.data(), &all, 1, k, ex, scratch);
         for (int s = 0; s < k; ++s) w[s] = prob[ex[s]];

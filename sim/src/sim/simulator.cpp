@@ -2,6 +2,7 @@
 // metrics, for every setup, step and MoE layer. It does no I/O.
 #include "moesim/simulator.hpp"
 
+#include "sim/blocked_step.hpp"
 #include "sim/dynamics.hpp"
 #include "sim/throughput.hpp"
 
@@ -114,24 +115,59 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
   return run;
 }
 
-// One (step, layer): generate each distinct workload's logits once, route every setup on them.
-void simulate_cell(Run& run, int64_t step, int layer, ThreadPool& pool) {
+// Routes every setup of workload w at one (step, layer) into assign[s]: a trace's recorded assignments;
+// or, when every router there decides token by token and the workload makes rows on demand, the batch
+// generated and routed in cache-sized blocks (sim/blocked_step.hpp), never held whole; else the whole
+// batch generated, then routed by each router. The three give the same bits where more than one applies.
+void route_workload(Run& run, size_t w, int64_t step, int layer, ThreadPool& pool, std::vector<Assignments>& assign) {
   thread_local Scores scores;
-  thread_local Assignments assign, replayed;
+  const Workload& workload = *run.workloads[w];
+  const int64_t tokens = run.spec.run.tokens_per_step;
+  if (workload.replays()) {  // a trace: recorded assignments, no router
+    thread_local Assignments replayed;
+    workload.replay(step, layer, replayed);
+    for (size_t s = 0; s < run.setups.size(); ++s)
+      if (run.setups[s].workload == w) assign[s] = replayed;
+    return;
+  }
+  std::vector<BlockRoute> blocked;
+  bool tokenwise = true;
+  for (size_t s = 0; s < run.setups.size() && tokenwise; ++s) {
+    const SetupRuntime& rt = run.setups[s];
+    if (rt.workload != w) continue;
+    const TokenwiseRouter* router = rt.router->tokenwise();
+    tokenwise = router != nullptr;
+    blocked.push_back({router, rt.dyn.bias(layer), &assign[s]});
+  }
+  if (tokenwise) {
+    if (const std::unique_ptr<BatchRows> rows = workload.rows(step, layer)) {
+      generate_and_route(*rows, tokens, run.experts, blocked, pool);
+      return;
+    }
+  }
+  workload.generate(step, layer, tokens, scores, pool);
+  for (size_t s = 0; s < run.setups.size(); ++s) {
+    SetupRuntime& rt = run.setups[s];
+    if (rt.workload == w) rt.router->route(scores, rt.dyn.bias(layer), assign[s], pool);
+  }
+}
+
+// One (step, layer): route each distinct workload's batch with every setup on it, then each setup's
+// dynamics, capacity, placement and metrics.
+void simulate_cell(Run& run, int64_t step, int layer, ThreadPool& pool) {
+  thread_local std::vector<Assignments> assign;  // [setups] this cell's routing of each setup
+  assign.resize(run.setups.size());
   const ScenarioSpec& spec = run.spec;
   for (size_t w = 0; w < run.workloads.size(); ++w) {
-    const bool replays = run.workloads[w]->replays();  // a trace: recorded assignments, no router
-    if (replays) run.workloads[w]->replay(step, layer, replayed);
-    else run.workloads[w]->generate(step, layer, spec.run.tokens_per_step, scores, pool);
+    route_workload(run, w, step, layer, pool, assign);
     for (size_t s = 0; s < run.setups.size(); ++s) {
       SetupRuntime& rt = run.setups[s];
       if (rt.workload != w) continue;
       const SetupSpec& setup = spec.setups[s];
-      if (replays) assign = replayed;
-      else rt.router->route(scores, rt.dyn.bias(layer), assign, pool);
-      if (rt.dyn.records()) rt.dyn.record(layer, assign);  // selections, before capacity drops
-      apply_capacity(setup.capacity, run.experts, setup.router.k, assign);
-      const BatchLoad load = measure_load(assign, rt.placement[layer], run.ranks_per_node);
+      Assignments& a_s = assign[s];
+      if (rt.dyn.records()) rt.dyn.record(layer, a_s);  // selections, before capacity drops
+      apply_capacity(setup.capacity, run.experts, setup.router.k, a_s);
+      const BatchLoad load = measure_load(a_s, rt.placement[layer], run.ranks_per_node);
       SetupAccumulator& a = run.acc[s];
       const size_t cell = static_cast<size_t>(step) * run.layers + layer;
       a.values[cell] = batch_metrics(load);

@@ -38,6 +38,54 @@ namespace {
 
 constexpr int64_t kTokensPerChunk = 256;  // tokens per parallel_for chunk
 
+// The rows of one batch (step, layer): value [t, e] from the token's (and its sequence's) Philox words.
+class SyntheticRows final : public BatchRows {
+ public:
+  SyntheticRows(const WorkloadInput& in, int64_t step, int layer, const float* logp, std::vector<float> own_logp)
+      : n_exp_(in.num_experts), per_seq_(in.tokens_per_sequence),
+        c_(static_cast<float>(in.spec.sequence_correlation)), scale_(static_cast<float>(in.spec.logit_scale)),
+        own_logp_(std::move(own_logp)), logp_(own_logp_.empty() ? logp : own_logp_.data()),
+        tok_rng_(in.seed, stream_id(static_cast<uint64_t>(step), static_cast<uint64_t>(layer), Purpose::token_noise)),
+        seq_rng_(in.seed, stream_id(static_cast<uint64_t>(step), static_cast<uint64_t>(layer), Purpose::sequence_noise)),
+        gumbel_(gumbel_row()) {}
+
+  void fill(int64_t begin, int64_t end, float* out) const override {
+    const int n_exp = n_exp_;
+    const float c = c_, scale = scale_;
+    if (c == 0.0f) {  // the common case: noise and popularity in one pass
+      for (int64_t t = begin; t < end; ++t) gumbel_(tok_rng_, t, n_exp, logp_, scale, out + (t - begin) * n_exp);
+      return;
+    }
+    std::vector<float> seq_g(static_cast<size_t>(n_exp));  // Gseq row: [num_experts]
+    int64_t seq_loaded = -1;
+    for (int64_t t = begin; t < end; ++t) {
+      float* row = out + (t - begin) * n_exp;
+      if (c < 1.0f) gumbel_(tok_rng_, t, n_exp, nullptr, 1.0f, row);
+      const int64_t s = t / per_seq_;
+      if (s != seq_loaded) {
+        gumbel_(seq_rng_, s, n_exp, nullptr, 1.0f, seq_g.data());
+        seq_loaded = s;
+      }
+      const float* g = seq_g.data();
+      if (c < 1.0f) {
+        for (int e = 0; e < n_exp; ++e) row[e] = c * g[e] + (1.0f - c) * row[e];
+      } else {
+        for (int e = 0; e < n_exp; ++e) row[e] = g[e];
+      }
+      for (int e = 0; e < n_exp; ++e) row[e] = scale * (logp_[e] + row[e]);
+    }
+  }
+
+ private:
+  int n_exp_;
+  int64_t per_seq_;
+  float c_, scale_;
+  std::vector<float> own_logp_;  // log p of this (step, layer) when not the workload's cached one
+  const float* logp_;            // [num_experts]
+  RowUniforms tok_rng_, seq_rng_;
+  GumbelRowFn gumbel_;
+};
+
 class SyntheticWorkload final : public Workload {
  public:
   explicit SyntheticWorkload(const WorkloadInput& in) : in_(in) {
@@ -52,48 +100,19 @@ class SyntheticWorkload final : public Workload {
       out.resize(tokens, n_exp);  // fresh, untouched pages: ask for 2 MB ones before the first write
       advise_huge_pages(out.data(), static_cast<size_t>(out.size()) * sizeof(float));
     }
-    // log p_l: [num_experts]; layers beyond num_layers are computed on demand (once per call).
+    const std::unique_ptr<BatchRows> batch = rows(step, layer);
+    pool.parallel_for(tokens, kTokensPerChunk,
+                      [&](int64_t begin, int64_t end) { batch->fill(begin, end, out.data() + begin * n_exp); });
+  }
+
+  std::unique_ptr<BatchRows> rows(int64_t step, int layer) const override {
+    // log p_l: [num_experts]; layers beyond num_layers are computed on demand (once per batch).
     std::vector<float> extra;
     const bool known = layer >= 0 && layer < in_.num_layers;
     if (!known) extra = log_popularity(layer);
     if (drift_) extra = drift_->log_popularity(layer, step);  // drift > 0 only: drift = 0 keeps the static p
-    const float* logp = known && !drift_ ? log_popularity_[static_cast<size_t>(layer)].data() : extra.data();
-
-    const auto ustep = static_cast<uint64_t>(step);
-    const auto ulayer = static_cast<uint64_t>(layer);
-    const RowUniforms tok_rng(in_.seed, stream_id(ustep, ulayer, Purpose::token_noise));
-    const RowUniforms seq_rng(in_.seed, stream_id(ustep, ulayer, Purpose::sequence_noise));
-    const auto c = static_cast<float>(in_.spec.sequence_correlation);
-    const auto scale = static_cast<float>(in_.spec.logit_scale);
-    const int64_t per_seq = in_.tokens_per_sequence;
-
-    const GumbelRowFn gumbel = gumbel_row();
-    pool.parallel_for(tokens, kTokensPerChunk, [&](int64_t begin, int64_t end) {
-      std::vector<float> seq_g(c > 0.0f ? static_cast<size_t>(n_exp) : 0);  // Gseq row: [num_experts]
-      int64_t seq_loaded = -1;
-      for (int64_t t = begin; t < end; ++t) {
-        float* row = out.data() + t * n_exp;
-        if (c == 0.0f) {  // the common case: noise and popularity in one pass
-          gumbel(tok_rng, t, n_exp, logp, scale, row);
-          continue;
-        }
-        if (c < 1.0f) gumbel(tok_rng, t, n_exp, nullptr, 1.0f, row);
-        if (c > 0.0f) {
-          const int64_t s = t / per_seq;
-          if (s != seq_loaded) {
-            gumbel(seq_rng, s, n_exp, nullptr, 1.0f, seq_g.data());
-            seq_loaded = s;
-          }
-          const float* g = seq_g.data();
-          if (c < 1.0f) {
-            for (int e = 0; e < n_exp; ++e) row[e] = c * g[e] + (1.0f - c) * row[e];
-          } else {
-            for (int e = 0; e < n_exp; ++e) row[e] = g[e];
-          }
-        }
-        for (int e = 0; e < n_exp; ++e) row[e] = scale * (logp[e] + row[e]);
-      }
-    });
+    const float* cached = known && !drift_ ? log_popularity_[static_cast<size_t>(layer)].data() : nullptr;
+    return std::make_unique<SyntheticRows>(in_, step, layer, cached, std::move(extra));
   }
 
  private:
