@@ -280,5 +280,30 @@ TEST(GumbelRow, Avx512MatchesScalar) {
   }
 }
 
+// Several rows at once (gumbel_rows: 64 values two rows at a time, 32 four at a time, the rest row by
+// row) give the bits of one gumbel_row_scalar call per row, odd row counts (the one-row tail) included.
+TEST(GumbelRow, RowsAtOnceMatchRowByRow) {
+  const workload_detail::RowUniforms rng(99, 0xabcdef);
+  std::vector<float> logp(256);
+  for (size_t e = 0; e < logp.size(); ++e) logp[e] = 0.02f * static_cast<float>(e % 7) - 2.0f;
+  for (auto fn : {workload_detail::gumbel_rows_scalar, workload_detail::gumbel_rows()}) {
+    for (int n : {32, 64, 63, 128, 256}) {
+      for (int64_t rows : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{5}, int64_t{8}}) {
+        for (int64_t row0 : {int64_t{0}, int64_t{11}, int64_t{4294967294}}) {  // the last: 32-bit row counters wrap
+          for (const float* lp : {static_cast<const float*>(nullptr), static_cast<const float*>(logp.data())}) {
+            const size_t len = static_cast<size_t>(rows * n);
+            std::vector<float> slow(len + 1, 7.0f), fast(len + 1, 7.0f);  // + 1: nothing written past the rows
+            for (int64_t r = 0; r < rows; ++r)
+              workload_detail::gumbel_row_scalar(rng, row0 + r, n, lp, 0.75f, slow.data() + r * n);
+            fn(rng, row0, rows, n, lp, 0.75f, fast.data());
+            ASSERT_EQ(0, std::memcmp(slow.data(), fast.data(), sizeof(float) * (len + 1)))
+                << "n " << n << " rows " << rows << " row0 " << row0;
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace moesim

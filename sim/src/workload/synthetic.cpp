@@ -47,13 +47,13 @@ class SyntheticRows final : public BatchRows {
         own_logp_(std::move(own_logp)), logp_(own_logp_.empty() ? logp : own_logp_.data()),
         tok_rng_(in.seed, stream_id(static_cast<uint64_t>(step), static_cast<uint64_t>(layer), Purpose::token_noise)),
         seq_rng_(in.seed, stream_id(static_cast<uint64_t>(step), static_cast<uint64_t>(layer), Purpose::sequence_noise)),
-        gumbel_(gumbel_row()) {}
+        gumbel_(gumbel_row()), gumbel_rows_(gumbel_rows()) {}
 
   void fill(int64_t begin, int64_t end, float* out) const override {
     const int n_exp = n_exp_;
     const float c = c_, scale = scale_;
     if (c == 0.0f) {  // the common case: noise and popularity in one pass
-      for (int64_t t = begin; t < end; ++t) gumbel_(tok_rng_, t, n_exp, logp_, scale, out + (t - begin) * n_exp);
+      gumbel_rows_(tok_rng_, begin, end - begin, n_exp, logp_, scale, out);
       return;
     }
     std::vector<float> seq_g(static_cast<size_t>(n_exp));  // Gseq row: [num_experts]
@@ -84,6 +84,7 @@ class SyntheticRows final : public BatchRows {
   const float* logp_;            // [num_experts]
   RowUniforms tok_rng_, seq_rng_;
   GumbelRowFn gumbel_;
+  GumbelRowsFn gumbel_rows_;
 };
 
 class SyntheticWorkload final : public Workload {
@@ -143,6 +144,13 @@ void gumbel_row_scalar(const RowUniforms& rng, int64_t row, int n, const float* 
 }
 
 GumbelRowFn gumbel_row() { return gumbel_avx512_supported() ? gumbel_row_avx512 : gumbel_row_scalar; }
+
+void gumbel_rows_scalar(const RowUniforms& rng, int64_t row0, int64_t rows, int n, const float* logp, float scale,
+                        float* out) {
+  for (int64_t r = 0; r < rows; ++r) gumbel_row_scalar(rng, row0 + r, n, logp, scale, out + r * n);
+}
+
+GumbelRowsFn gumbel_rows() { return gumbel_avx512_supported() ? gumbel_rows_avx512 : gumbel_rows_scalar; }
 
 std::unique_ptr<Workload> make_synthetic_workload(const WorkloadInput& in) {
   const WorkloadSpec& s = in.spec;

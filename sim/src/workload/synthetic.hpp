@@ -144,6 +144,16 @@ bool gumbel_avx512_supported();
 // gumbel_row_avx512 where the CPU has AVX-512, else gumbel_row_scalar.
 GumbelRowFn gumbel_row();
 
+// Rows row0 .. row0 + rows - 1, each as gumbel_row makes it, into out: [rows, n]. The AVX-512 twin
+// makes rows of 32 and 64 values four and two at a time (their Philox rounds side by side), the same bits.
+using GumbelRowsFn = void (*)(const RowUniforms& rng, int64_t row0, int64_t rows, int n, const float* logp,
+                              float scale, float* out);
+void gumbel_rows_scalar(const RowUniforms& rng, int64_t row0, int64_t rows, int n, const float* logp, float scale,
+                        float* out);
+void gumbel_rows_avx512(const RowUniforms& rng, int64_t row0, int64_t rows, int n, const float* logp, float scale,
+                        float* out);
+GumbelRowsFn gumbel_rows();
+
 std::unique_ptr<Workload> make_synthetic_workload(const WorkloadInput& in);
 
 // n standard normals from one Philox stream (Box-Muller, 4 words per counter). out: [n]. (popularity.cpp)
