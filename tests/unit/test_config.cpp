@@ -100,6 +100,26 @@ TEST(ConfigErrors, GroupsMustDivideTheExperts) {
             "s.yaml: setups[1].router.groups: must divide the model's 64 routed experts (got '7')");
 }
 
+TEST(ConfigErrors, AKeyTheRouterDoesNotReadIsRefusedNotIgnored) {
+  // moge keeps k / groups experts in EVERY group: a topk_group would silently do nothing.
+  EXPECT_EQ(error_of(pangu("{name: moge, groups: 8, topk_group: 3}")),
+            "s.yaml: setups[1].router.topk_group: the moge router does not use topk_group; only group_limited keeps "
+            "a subset of groups (got '3')");
+  // capacity_factor is expert choice's own; token-choice routers are capped by capacity.factor.
+  EXPECT_EQ(error_of(pangu("{name: topk, capacity_factor: 1.25}")),
+            "s.yaml: setups[1].router.capacity_factor: the topk router does not use capacity_factor; token-choice "
+            "routers take the setup's capacity.factor (got '1.25')");
+  EXPECT_EQ(error_of(pangu("{name: hash, scoring: sigmoid}")),
+            "s.yaml: setups[1].router.scoring: the hash router does not use scoring; remove it (got 'sigmoid')");
+  // --set is checked the same way; and values inherited from the model preset are not an error
+  // (DeepSeek-V3's preset has topk_group 4, its topk setups simply do not use it).
+  EXPECT_EQ(error_of(pangu(), {"setups[1].router.group_score=top2_sum"}),
+            "--set: setups[1].router.group_score: the moge router does not use group_score; only group_limited "
+            "keeps a subset of groups (got 'top2_sum')");
+  EXPECT_EQ(error_of("model: deepseek-v3\nrouter: {name: topk}\n"), "no error");
+  EXPECT_EQ(error_of(pangu("{name: group_limited, groups: 8, topk_group: 4}")), "no error");
+}
+
 TEST(ConfigErrors, RouterSpecificConstraintsComeFromTheRoutersValidate) {
   try {
     parse(pangu("{name: moge, groups: 8, k: 4}"));  // MoGE needs k to be a multiple of groups
@@ -184,6 +204,15 @@ TEST(ConfigErrors, ABadValueFromSetBlamesTheOverride) {
   EXPECT_EQ(error_of(pangu(), {"setups.1.router.k=eight"}),
             "--set: setups[1].router.k: expected a positive integer (got 'eight')");
   EXPECT_EQ(error_of(pangu(), {"model.top_k=65"}), "--set: model.top_k: exceeds num_experts (64) (got '65')");
+  // A relation broken by the override, with the other key from the preset: the override is what to
+  // change, so it is blamed, and the message says where the other value came from.
+  const std::string preset = kConfigs + "/models/pangu-pro-moe.yaml";
+  EXPECT_EQ(error_of(pangu(), {"model.num_experts=60"}),
+            "--set: model.num_experts: must be a multiple of num_groups (num_groups 8, from " + preset + ") (got '60')");
+  EXPECT_EQ(error_of("model: deepseek-v3\n", {"model.num_layers=2"}),
+            "--set: model.num_layers: is below first_dense_layers (first_dense_layers 3, from " + kConfigs +
+                "/models/deepseek-v3.yaml) (got '2')");
+  EXPECT_EQ(error_of(pangu(), {"model.num_groups=5"}), "--set: model.num_groups: must divide num_experts (64) (got '5')");
 }
 
 TEST(ConfigErrors, MissingFile) {

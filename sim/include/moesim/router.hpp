@@ -8,6 +8,8 @@
 
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 namespace moesim {
 
@@ -65,6 +67,9 @@ using RouterValidator = std::function<void(const RouterSpec&, const std::string&
 struct RouterEntry {
   RouterFactory make;
   RouterValidator validate;
+  // Router keys (scenario `router.<key>`) this router never reads: a scenario that writes one is refused,
+  // never silently ignored (values inherited from the model preset are not checked).
+  std::vector<std::string> unused_keys = {};
 };
 using RouterRegistry = Registry<RouterEntry>;
 

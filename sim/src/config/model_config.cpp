@@ -99,6 +99,17 @@ struct ModelChecker {
     const Loc l = loc(k);
     throw Error(l.file, l.key, std::to_string(value), problem);
   }
+  // Keys a and b break a relation. Blames a (problem_a), unless the scenario itself wrote b over a preset
+  // or config.json that wrote a (say --set model.num_experts=60 on Pangu's preset): then the user's edit b
+  // (problem_b, which names where a's value came from), since that is what to change.
+  [[noreturn]] void fail_pair(const std::string& a, int va, const std::string& problem_a, const std::string& b, int vb,
+                              const std::string& problem_b) const {
+    const Loc la = loc(a), lb = loc(b);
+    const bool b_is_the_edit = origins.count(b) && lb.file == fallback.file && (!origins.count(a) || la.file != fallback.file);
+    if (!b_is_the_edit) fail(a, va, problem_a);
+    const std::string where = origins.count(a) ? ", from " + la.file : ", not written in the scenario";
+    fail(b, vb, problem_b + " (" + a + " " + std::to_string(va) + where + ")");
+  }
 };
 
 void validate_model(const ModelSpec& m, const Origins& origins, const std::string& file, const std::string& prefix) {
@@ -108,14 +119,19 @@ void validate_model(const ModelSpec& m, const Origins& origins, const std::strin
     throw Error(l.file, l.key, "", "missing required key (transformer blocks, a positive integer)");
   }
   if (m.first_dense_layers > m.num_layers)
-    c.fail("first_dense_layers", m.first_dense_layers, "exceeds num_layers (" + std::to_string(m.num_layers) + ")");
+    c.fail_pair("first_dense_layers", m.first_dense_layers, "exceeds num_layers (" + std::to_string(m.num_layers) + ")",
+                "num_layers", m.num_layers, "is below first_dense_layers");
   if (!m.is_moe()) return;
   const std::string experts = std::to_string(m.num_experts);
   if (m.top_k == 0) c.fail("top_k", 0, "expected a positive integer for an MoE model (num_experts " + experts + ")");
-  if (m.top_k > m.num_experts) c.fail("top_k", m.top_k, "exceeds num_experts (" + experts + ")");
-  if (m.num_experts % m.num_groups != 0) c.fail("num_groups", m.num_groups, "must divide num_experts (" + experts + ")");
+  if (m.top_k > m.num_experts)
+    c.fail_pair("top_k", m.top_k, "exceeds num_experts (" + experts + ")", "num_experts", m.num_experts, "is below top_k");
+  if (m.num_experts % m.num_groups != 0)
+    c.fail_pair("num_groups", m.num_groups, "must divide num_experts (" + experts + ")", "num_experts", m.num_experts,
+                "must be a multiple of num_groups");
   if (m.topk_group > m.num_groups)
-    c.fail("topk_group", m.topk_group, "exceeds num_groups (" + std::to_string(m.num_groups) + ")");
+    c.fail_pair("topk_group", m.topk_group, "exceeds num_groups (" + std::to_string(m.num_groups) + ")", "num_groups",
+                m.num_groups, "is below topk_group");
 }
 
 bool safe_preset_name(const std::string& name) {

@@ -82,6 +82,13 @@ RouterSpec make_router(const FieldMap& f, const std::string& key, const SetupCon
   r.scaling = m.routed_scaling_factor;
   for (const auto& [k, fld] : f) read_router_field(k, fld, c.file, r);
   const auto& entry = c.reg.routers.get(r.name, c.file, key_of(f, "name", key));
+  for (const std::string& k : entry.factory.unused_keys) {
+    if (!f.count(k)) continue;
+    const std::string hint = k == "capacity_factor" ? "; token-choice routers take the setup's capacity.factor"
+                             : k == "topk_group" || k == "group_score" ? "; only group_limited keeps a subset of groups"
+                                                                       : "; remove it";
+    throw Error(c.file, key_of(f, k, key), text_of(f, k), "the " + r.name + " router does not use " + k + hint);
+  }
   if (!m.is_moe()) return r;  // a dense model routes nothing: only the name is checked
   check_router_counts(r, f, key, c.file);
   if (entry.factory.validate) entry.factory.validate(r, c.file, key);
