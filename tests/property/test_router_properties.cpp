@@ -29,10 +29,11 @@ struct Shape {
 // 2100 tokens: three 1024-token chunks, so 2 threads really split the work. k = 20 > 16 exercises the
 // collect-and-sort selection path. A single token with k = E is the smallest legal case; an empty batch must work too.
 // 128 experts in 8 groups (16 each) and 256 in 8 (32 each) take the fused group kernels; 160 experts end in
-// half a block of the softmax sum; token counts not multiples of 4 exercise the single-row tails.
+// half a block of the softmax sum; token counts not multiples of 4 exercise the single-row tails. Groups of
+// 128 and of 144 experts (one group) take MoGE's wide-group kernel beyond four registers per group.
 std::vector<Shape> shapes() {
   return {{2100, 64, 8, 8, 4}, {37, 16, 4, 4, 2}, {1, 2, 2, 1, 1}, {130, 256, 8, 8, 4}, {50, 40, 20, 4, 2},
-          {0, 8, 2, 2, 1}, {70, 128, 8, 8, 3}, {45, 160, 8, 8, 4}};
+          {0, 8, 2, 2, 1}, {70, 128, 8, 8, 3}, {45, 160, 8, 8, 4}, {38, 256, 2, 2, 1}, {21, 144, 1, 1, 1}};
 }
 
 constexpr int kVariants = 4;  // bit 0: sigmoid scoring, bit 1: normalize; variant 3 also scales by 2.5

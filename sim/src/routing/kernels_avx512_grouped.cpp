@@ -24,19 +24,27 @@ inline void segment_argmax(__m512 v, int pg, __m512& smax, __m512i& lane) {
 
 constexpr int kMaxMogeExperts = 256;
 
-// Groups of pg = 16 vpg experts (vpg = 2, 3, 4): the group max in every lane (a lane-wise max, then a
-// butterfly) and the first expert attaining it, from the equality masks of its vpg registers.
+// Groups of pg = 16 vpg experts (vpg = 1 .. 16): the group max in every lane (a lane-wise max, then a
+// butterfly) and the first expert attaining it, from the equality masks of its registers, four at a
+// time (one 64-bit mask) until one holds it.
 inline float group_argmax_wide(const float* x, int vpg, int32_t& at) {
   __m512 m = _mm512_loadu_ps(x);
   for (int v = 1; v < vpg; ++v) m = _mm512_max_ps(m, _mm512_loadu_ps(x + 16 * v));
   for (int j = 1; j < 16; j *= 2) m = _mm512_max_ps(m, swap_lanes(m, j));
-  uint64_t eq = 0;
-  for (int v = 0; v < vpg; ++v) eq |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + 16 * v), m, _CMP_EQ_OQ)) << (16 * v);
-  at = __builtin_ctzll(eq);
+  at = 0;  // not reached on NaN-free rows: the max is one of them
+  for (int c = 0; c < vpg; c += 4) {
+    uint64_t eq = 0;
+    for (int v = c; v < vpg && v < c + 4; ++v)
+      eq |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + 16 * v), m, _CMP_EQ_OQ)) << (16 * (v - c));
+    if (eq != 0) {
+      at = 16 * c + __builtin_ctzll(eq);
+      break;
+    }
+  }
   return _mm512_cvtss_f32(m);
 }
 
-// R rows, n % 16 == 0, n <= 256, pg in {2, 4, 8, 16} or 16 vpg (vpg <= 4). Stage 1: the argmax and max of
+// R rows, n % 16 == 0, n <= 256, pg in {2, 4, 8, 16} or 16 vpg (vpg <= 16). Stage 1: the argmax and max of
 // every group (for pg <= 16 compressed from the first lane of every run of a register). Stage 2: the
 // softmax denominator. Stage 3: the weights of the group maxima.
 template <int R>
@@ -286,7 +294,7 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
 }  // namespace
 
 void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, int32_t* idx, float* w) {
-  const bool narrow = per_group >= 2 && 16 % per_group == 0, wide = per_group % 16 == 0 && per_group <= 64;
+  const bool narrow = per_group >= 2 && 16 % per_group == 0, wide = per_group % 16 == 0;
   if (n % 16 != 0 || n > kMaxMogeExperts || !(narrow || wide))
     return scalar_kernels().group_top1_softmax(x, n, rows, per_group, idx, w);
   const int groups = n / per_group;
