@@ -159,6 +159,7 @@ json candidate_json(const PlanRequest& req, const PlanCandidate& c) {
           {"rejected", costed ? json(nullptr) : json(c.rejected)},
           {"step_p99_s", opt_num(costed, c.step_p99_s)},
           {"latency_p99_s", opt_num(costed, c.latency_p99_s)},
+          {"kv_handoff_s", opt_num(costed, c.kv_handoff_s)},
           {"tokens_per_s", opt_num(costed, c.tokens_per_s)},
           {"tokens_per_s_per_device", opt_num(costed, c.tokens_per_s_per_device)},
           {"meets_latency", costed ? json(c.meets_latency) : json(nullptr)},

@@ -266,6 +266,37 @@ TEST(Plan, DisaggregatedPoolsAreSizedApartAndTheirCostsAdd) {
   EXPECT_DOUBLE_EQ(c.tpot_s, d.latency_p99_s);
   EXPECT_LE(c.ttft_s, 3.0);
   EXPECT_LE(c.tpot_s, 0.060);
+  // Every prefill pool's TTFT includes handing one prompt's KV cache to the decode pool: DeepSeek-V3's MLA
+  // cache is (kv_lora_rank 512 + rope 64) x 2 B (bf16) = 1152 B per token and layer, x 61 layers x 2000
+  // tokens = 140,544,000 B, from one device (MLA's cache is not split over TP) over H800's and H200's
+  // 400G NIC at the achievable 0.86 x 50 GB/s = 43 GB/s, plus 3 us: 3.2715 ms.
+  const double handoff = 3e-6 + 140544000.0 / 43e9;
+  for (const auto& k : r.candidates) {
+    if (k.phase == Phase::decode) {
+      EXPECT_EQ(k.kv_handoff_s, 0.0);
+      continue;
+    }
+    EXPECT_NEAR(k.kv_handoff_s, handoff, 1e-12);
+    EXPECT_NEAR(k.latency_p99_s, k.step_p99_s + handoff, 1e-9)
+        << "a 2000-token prompt fits in one step of 2048 or 8192 tokens per device";
+  }
+}
+
+// The hand-off on its own: Qwen3-30B-A3B (GQA, 4 KV heads of 128, 48 layers), bf16 cache: 2 x 4 x 128 x
+// 2 B = 2048 B per token and layer, x 48 x 1000 prompt tokens = 98,304,000 B. With attention TP 2 each
+// of 2 devices holds two KV heads and sends its half: 98.304 MB / (2 x 43 GB/s) + 3 us = 1.1461 ms. TP 8
+// splits only 4 ways (4 KV heads). No scale-out link: impossible (+inf), and the planner rejects the pool.
+TEST(Plan, KvHandoffSendsEachShardOverItsOwnNic) {
+  const ModelSpec m = load_model_preset("qwen3-30b-a3b", kConfigs);
+  HardwareSpec hw = load_hardware_preset("h800", kConfigs);
+  DeploymentSpec d;
+  d.kv_cache = DType::bf16;
+  d.attention = {1, 2};
+  EXPECT_NEAR(kv_handoff_seconds(m, d, hw, 1000), 3e-6 + 98304000.0 / 86e9, 1e-12);
+  d.attention = {1, 8};
+  EXPECT_NEAR(kv_handoff_seconds(m, d, hw, 1000), 3e-6 + 98304000.0 / (4 * 43e9), 1e-12);
+  hw.scale_out.bandwidth_bytes_per_s = 0;
+  EXPECT_TRUE(std::isinf(kv_handoff_seconds(m, d, hw, 1000)));
 }
 
 // Colocated: one pool. Per replica, prefilling alone serves a = prefill tok/s / 2000 requests/s and decoding

@@ -52,6 +52,8 @@ struct PlanCandidate {
   std::string rejected;             // why it was not costed ("" when costed)
   double step_p99_s = 0;
   double latency_p99_s = 0;         // decode: TPOT at the p99 step; prefill: TTFT = p99 step x steps per prompt
+                                    // (disaggregated: plus kv_handoff_s)
+  double kv_handoff_s = 0;          // disaggregated prefill: one prompt's KV cache sent to the decode pool
   double tokens_per_s = 0, tokens_per_s_per_device = 0;  // one replica at the p99 step time
   bool meets_latency = false;
   int replicas = 0;                 // copies of this pool for its phase's share of the target
@@ -86,6 +88,11 @@ struct PlanResult {
 };
 
 PlanResult plan(const PlanRequest& req, const Registries& reg);
+
+// Disaggregated mode: seconds to send one prompt's KV cache (prompt_tokens long) from a prefill pool on
+// `hw` to the decode pool, added to the prefill pool's TTFT; +inf when hw has no scale-out link
+// (planner.cpp gives the model and its sources).
+double kv_handoff_seconds(const ModelSpec& m, const DeploymentSpec& d, const HardwareSpec& hw, int64_t prompt_tokens);
 
 // How the p99 step times were obtained, in one paragraph for people (sample sizes, the cap and its effect).
 std::string plan_sampling_note(const PlanRequest& req, const PlanResult& r);

@@ -7,12 +7,14 @@
 #include "moesim/plan.hpp"
 
 #include "moesim/error.hpp"
+#include "cost/model_math.hpp"
 #include "plan/choose.hpp"
 #include "sim/throughput.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -148,6 +150,25 @@ ScenarioSpec candidate_spec(const PlanRequest& req, const HardwareSpec& hw, cons
   return s;
 }
 
+}  // namespace
+
+// Disaggregated serving hands each prompt's KV cache from the prefill pool to the decode pool before the
+// first token can follow (DistServe, arXiv 2401.09670; Mooncake, arXiv 2407.00079). One prompt's cache,
+// kv_bytes_per_token x num_layers x prompt tokens, sits on kv_split(attention TP) devices (its KV heads'
+// shards; MLA's latent cache is not split) and each sends its shard over its own scale-out NIC at the
+// achievable scale-out rate, plus one scale-out latency. Counted after the prefill, not overlapped with
+// it (an upper bound: engines that stream the cache layer by layer hide most of it), and the decode
+// pool's NICs are taken to be no slower than the prefill pool's.
+double kv_handoff_seconds(const ModelSpec& m, const DeploymentSpec& d, const HardwareSpec& hw, int64_t prompt_tokens) {
+  using cost::kv_bytes_per_token, cost::kv_split;
+  const double bytes = kv_bytes_per_token(m, d.kv_cache) * m.num_layers * double(prompt_tokens);
+  const double rate = hw.scale_out.bandwidth_bytes_per_s * hw.eff.scale_out.value * kv_split(m, d.attention.tp);
+  if (rate <= 0) return std::numeric_limits<double>::infinity();  // no scale-out link: no way across
+  return hw.scale_out.latency_s + bytes / rate;
+}
+
+namespace {
+
 std::string unsupported_precision(const DeploymentSpec& d, const HardwareSpec& hw) {
   if ((d.weights == DType::fp8 || d.activations == DType::fp8) && hw.flops_fp8 <= 0) return "no FP8 support";
   if (d.activations == DType::int8 && hw.flops_int8 <= 0) return "no INT8 support";
@@ -180,6 +201,14 @@ void cost_candidate(const PlanRequest& req, const HardwareSpec& hw, const Sample
     // takes several steps (chunked prefill) before its first token.
     const double per_rank = double(c.tokens_per_step) / spec.deployment.attention.dp;
     c.latency_p99_s = c.step_p99_s * std::max(1.0, std::ceil(double(spec.deployment.context_length) / per_rank));
+    if (req.mode == PlanMode::disaggregated) {
+      c.kv_handoff_s = kv_handoff_seconds(spec.model, spec.deployment, hw, req.input_tokens);
+      if (!std::isfinite(c.kv_handoff_s)) {
+        c.rejected = "no scale-out link to hand the KV cache to the decode pool";
+        return;
+      }
+      c.latency_p99_s += c.kv_handoff_s;
+    }
   }
   c.tokens_per_s = t.output_tokens_per_step / c.step_p99_s;
   c.tokens_per_s_per_device = c.tokens_per_s / c.devices;
