@@ -9,6 +9,7 @@
 #include "moesim/error.hpp"
 #include "cost/model_math.hpp"
 #include "plan/choose.hpp"
+#include "sim/blocked_step.hpp"
 #include "sim/throughput.hpp"
 
 #include <algorithm>
@@ -64,13 +65,22 @@ Samples route_samples(const PlanRequest& req, const RoutingKey& key, const Regis
     return s;
   }
   const auto router = reg.routers.get(setup.router.name).factory.make(setup.router);
+  const TokenwiseRouter* tokenwise = router->tokenwise();
   ThreadPool serial(1);
   Scores scores;
   Assignments a;
   for (int t = 0; t < req.sample_steps; ++t)
     for (int l = 0; l < req.sample_layers; ++l) {
-      workload->generate(t, l, tokens, scores, serial);
-      router->route(scores, {}, a, serial);
+      // As the simulator does: a token-wise router takes the batch in cache-sized blocks, never held whole
+      // (the same assignments; sim/blocked_step.hpp), anything else the whole batch.
+      const std::unique_ptr<BatchRows> rows = tokenwise ? workload->rows(t, l) : nullptr;
+      if (rows) {
+        const BlockRoute route{tokenwise, {}, &a};
+        generate_and_route(*rows, tokens, E, {&route, 1}, serial);
+      } else {
+        workload->generate(t, l, tokens, scores, serial);
+        router->route(scores, {}, a, serial);
+      }
       apply_capacity(setup.capacity, E, setup.router.k, a);
       s.loads.push_back(measure_load(a, s.placement, rpn));
     }
@@ -81,11 +91,14 @@ Samples route_samples(const PlanRequest& req, const RoutingKey& key, const Regis
 // Distinct experts per device grow by the same factor up to the device's expert slots: exact once the
 // sample touches every slot (the usual case: 1024 tokens per rank give each expert dozens of tokens),
 // an upper bound otherwise, so that weight reads are never undercounted.
-BatchLoad scale_load(const BatchLoad& sample, int64_t tokens, const Placement& placement) {
-  if (sample.tokens == tokens || sample.tokens == 0) return sample;
+// Written into `b`, whose vectors keep their capacity from one candidate to the next: the traffic
+// matrices of 256 EP ranks are 0.5 MB each, and allocating them afresh for every candidate costs more
+// in page faults than the costing itself.
+void scale_load(const BatchLoad& sample, int64_t tokens, const Placement& placement, BatchLoad& b) {
+  b = sample;
+  if (sample.tokens == tokens || sample.tokens == 0) return;
   const double f = double(tokens) / double(sample.tokens);
   const auto up = [f](int64_t v) { return int64_t(std::llround(double(v) * f)); };
-  BatchLoad b = sample;
   std::vector<int32_t> slots(b.distinct_experts.size(), 0);
   for (int32_t d : placement.phy2dev)
     if (size_t(d) < slots.size()) ++slots[size_t(d)];
@@ -109,7 +122,6 @@ BatchLoad scale_load(const BatchLoad& sample, int64_t tokens, const Placement& p
     const auto d = size_t(placement.phy2dev[q]);
     if (b.slot_tokens[q] == 0 && active[d] < b.distinct_experts[d]) b.slot_tokens[q] = 1, ++active[d];
   }
-  return b;
 }
 
 // KV length (decode) or prompt length (prefill) a phase is costed at. Mixed modes: a prompt of
@@ -191,7 +203,11 @@ void cost_candidate(const PlanRequest& req, const HardwareSpec& hw, const Sample
     return;
   }
   std::vector<LayerCost> costs;
-  for (const auto& load : samples.loads) costs.push_back(cost->moe_layer(scale_load(load, c.tokens_per_step, samples.placement), samples.placement));
+  thread_local BatchLoad scaled;  // reused: see scale_load
+  for (const auto& load : samples.loads) {
+    scale_load(load, c.tokens_per_step, samples.placement, scaled);
+    costs.push_back(cost->moe_layer(scaled, samples.placement));
+  }
   const ThroughputResult t = summarize_throughput(spec, *cost, samples.placement, costs, req.sample_layers);
   c.step_p99_s = t.step_s.p99;
   if (c.phase == Phase::decode) {
