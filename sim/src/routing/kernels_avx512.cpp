@@ -76,6 +76,20 @@ void sigmoid_bias_avx512(const float* x, const float* bias, int n, float* s, flo
 
 // Groups of a multiple of 16 experts: lane-wise top 2, then the top 2 of the lanes.
 void group_scores_avx512(const float* key, int groups, int per_group, bool top2, float* score) {
+  const int n = groups * per_group;
+  if (!top2 && per_group >= 2 && per_group < 16 && 16 % per_group == 0 && n % 16 == 0) {
+    // Groups of 2, 4 or 8, max scores (DeepSeek-V2's group_limited_greedy on 64 experts in groups of 8): a
+    // segmented max inside each register, its first lane per group compressed out.
+    const int gpv = 16 / per_group;
+    __mmask16 starts = 0;
+    for (int lane = 0; lane < 16; lane += per_group) starts = static_cast<__mmask16>(starts | (1u << lane));
+    for (int i = 0, g = 0; i < n; i += 16, g += gpv) {
+      __m512 s = _mm512_loadu_ps(key + i);
+      for (int j = 1; j < per_group; j *= 2) s = _mm512_max_ps(s, swap_lanes(s, j));
+      _mm512_mask_storeu_ps(score + g, first_lanes(static_cast<unsigned>(gpv)), _mm512_maskz_compress_ps(starts, s));
+    }
+    return;
+  }
   if (per_group % 16 != 0) return scalar_kernels().group_scores(key, groups, per_group, top2, score);
   const __m512 ninf = _mm512_set1_ps(-kInf);
   for (int g = 0; g < groups; ++g) {
