@@ -65,22 +65,13 @@ Samples route_samples(const PlanRequest& req, const RoutingKey& key, const Regis
     return s;
   }
   const auto router = reg.routers.get(setup.router.name).factory.make(setup.router);
-  const TokenwiseRouter* tokenwise = router->tokenwise();
   ThreadPool serial(1);
   Scores scores;
   Assignments a;
+  const BatchRoute route{router.get(), {}, &a};
   for (int t = 0; t < req.sample_steps; ++t)
     for (int l = 0; l < req.sample_layers; ++l) {
-      // As the simulator does: a token-wise router takes the batch in cache-sized blocks, never held whole
-      // (the same assignments; sim/blocked_step.hpp), anything else the whole batch.
-      const std::unique_ptr<BatchRows> rows = tokenwise ? workload->rows(t, l) : nullptr;
-      if (rows) {
-        const BlockRoute route{tokenwise, {}, &a};
-        generate_and_route(*rows, tokens, E, {&route, 1}, serial);
-      } else {
-        workload->generate(t, l, tokens, scores, serial);
-        router->route(scores, {}, a, serial);
-      }
+      route_batch(*workload, t, l, tokens, E, {&route, 1}, scores, serial);  // as the simulator routes
       apply_capacity(setup.capacity, E, setup.router.k, a);
       s.loads.push_back(measure_load(a, s.placement, rpn));
     }

@@ -27,7 +27,6 @@ class GroupLimitedRouter final : public TokenwiseRouter {
     const int n = spec_.num_experts, k = spec_.k, groups = spec_.groups, per_group = n / groups;
     const bool top2 = spec_.group_score == GroupScore::top2_sum;
     const bool keys_are_scores = !bias.empty() || top2;  // else the keys are the logits
-    const bool need_prob = keys_are_scores || spec_.scoring == ScoringFunc::softmax;
     const Kernels& kern = kernels();
     TopKScratch scratch(n);
     const GroupLimitedShape shape{n,    groups, per_group, spec_.topk_group == 0 ? groups : spec_.topk_group, k,
@@ -37,10 +36,6 @@ class GroupLimitedRouter final : public TokenwiseRouter {
         const int m = static_cast<int>(std::min<int64_t>(kRowsPerCall, rows - t));
         kern.group_limited_sigmoid(x + t * n, m, shape, expert + t * k, weight + t * k, scratch);
       }
-      return;
-    }
-    if (!keys_are_scores && spec_.scoring == ScoringFunc::softmax) {  // DeepSeek-V2's form: keys are the logits
-      route_rows_logit_keys(x, rows, expert, weight);
       return;
     }
     std::vector<float> prob(static_cast<size_t>(n));         // [experts] s, one token's scores
@@ -56,7 +51,7 @@ class GroupLimitedRouter final : public TokenwiseRouter {
         kern.sigmoid_bias(xt, bias.data(), n, prob.data(), key.data());
         kv = key.data();
       } else {
-        if (need_prob) score_row(spec_.scoring, xt, n, prob.data());
+        if (keys_are_scores) score_row(spec_.scoring, xt, n, prob.data());
         if (!bias.empty()) {
           for (int e = 0; e < n; ++e) key[e] = prob[e] + bias[e];
           kv = key.data();
@@ -69,8 +64,13 @@ class GroupLimitedRouter final : public TokenwiseRouter {
       float* w = weight + t * k;
       int32_t* ex = expert + t * k;
       kern.topk(kv, kept.data(), n_ranges, k, ex, scratch);
-      if (need_prob) {
+      if (keys_are_scores) {
         for (int s = 0; s < k; ++s) w[s] = prob[ex[s]];
+      } else if (spec_.scoring == ScoringFunc::softmax) {
+        // Keys are the logits (softmax is monotonic): only the k chosen weights need the softmax. The row
+        // max is the largest group max; fp32(fp64(term) * 1 / sum) are the bits softmax_row gives there.
+        const float m = *std::max_element(group_score.begin(), group_score.end());
+        kern.scores_at(xt, ex, k, ScoringFunc::softmax, m, 1.0 / kern.exp_sum(xt, n, m, nullptr), w);
       } else {
         kern.scores_at(xt, ex, k, ScoringFunc::sigmoid, 0.0f, 0.0, w);
       }
@@ -80,32 +80,6 @@ class GroupLimitedRouter final : public TokenwiseRouter {
 
  private:
   static constexpr int kRowsPerCall = 8;  // rows per group_limited_sigmoid call
-
-  // Softmax scores, groups scored by their max, no bias: softmax is monotonic, so groups and experts are
-  // chosen on the logits, and only the k chosen weights need the softmax. The row max is the largest
-  // group max, the denominator one vectorised exp_sum; the weights fp32(fp64(term) * 1 / sum), the bits of
-  // the full softmax (softmax_row) at the chosen experts.
-  void route_rows_logit_keys(const float* x, int64_t rows, int32_t* expert, float* weight) const {
-    const int n = spec_.num_experts, k = spec_.k, groups = spec_.groups, per_group = n / groups;
-    const Kernels& kern = kernels();
-    TopKScratch scratch(n);
-    std::vector<float> group_score(static_cast<size_t>(groups));
-    std::vector<Range> kept(static_cast<size_t>(groups));
-    Selector<float> group_sel(groups, spec_.topk_group == 0 ? groups : spec_.topk_group);
-    for (int64_t t = 0; t < rows; ++t) {
-      const float* xt = x + t * n;
-      if (t + kPrefetchRows < rows) prefetch_row(xt + kPrefetchRows * n, n);
-      kern.group_scores(xt, groups, per_group, /*top2=*/false, group_score.data());
-      float m = group_score[0];
-      for (int g = 1; g < groups; ++g) m = std::max(m, group_score[static_cast<size_t>(g)]);
-      const int n_ranges = pick_groups(group_score.data(), group_sel, kept.data());
-      float* w = weight + t * k;
-      int32_t* ex = expert + t * k;
-      kern.topk(xt, kept.data(), n_ranges, k, ex, scratch);
-      kern.scores_at(xt, ex, k, ScoringFunc::softmax, m, 1.0 / kern.exp_sum(xt, n, m, nullptr), w);
-      finish_weights(w, k, spec_.normalize, spec_.scaling);
-    }
-  }
 
   // score: [groups]. Writes the expert ranges of the topk_group best groups (higher score, then lower
   // group) in increasing order, adjacent groups merged, into ranges; returns how many.

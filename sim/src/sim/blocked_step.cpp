@@ -36,4 +36,22 @@ void generate_and_route(const BatchRows& rows, int64_t tokens, int experts, std:
   });
 }
 
+void route_batch(const Workload& workload, int64_t step, int layer, int64_t tokens, int experts,
+                 std::span<const BatchRoute> routes, Scores& scores, ThreadPool& pool) {
+  std::vector<BlockRoute> blocked;
+  for (const BatchRoute& r : routes) {
+    const TokenwiseRouter* tokenwise = r.router->tokenwise();
+    if (!tokenwise) break;
+    blocked.push_back({tokenwise, r.bias, r.out});
+  }
+  if (blocked.size() == routes.size()) {
+    if (const std::unique_ptr<BatchRows> rows = workload.rows(step, layer)) {
+      generate_and_route(*rows, tokens, experts, blocked, pool);
+      return;
+    }
+  }
+  workload.generate(step, layer, tokens, scores, pool);
+  for (const BatchRoute& r : routes) r.router->route(scores, r.bias, *r.out, pool);
+}
+
 }  // namespace moesim

@@ -43,4 +43,18 @@ struct BlockRoute {
 void generate_and_route(const BatchRows& rows, int64_t tokens, int experts, std::span<const BlockRoute> routes,
                         ThreadPool& pool);
 
+// Any router's share of one batch.
+struct BatchRoute {
+  const Router* router = nullptr;
+  std::span<const float> bias;  // as for Router::route
+  Assignments* out = nullptr;
+};
+
+// Batch (step, layer) of a generating workload routed by every router of `routes`: in blocks
+// (generate_and_route) when every router decides token by token and the workload makes rows on demand,
+// else the whole batch generated into `scores`, then routed by each. The same bits either way. This is
+// how the simulator and the planner route synthetic batches.
+void route_batch(const Workload& workload, int64_t step, int layer, int64_t tokens, int experts,
+                 std::span<const BatchRoute> routes, Scores& scores, ThreadPool& pool);
+
 }  // namespace moesim

@@ -38,18 +38,17 @@ int64_t expert_param_bytes(const ScenarioSpec& spec) {
 
 // [layers] the placement of each simulated MoE layer: one for all, or one per layer from the spec's
 // layer_weight (placement.weights_file / weights_from_trace; config checked it covers every MoE layer).
-std::vector<Placement> initial_placements(const PlacementSpec& ps, const PlacementInput& in, const PlacementFactory& factory,
-                                          int layers, const std::string& file, const std::string& key) {
-  if (ps.layer_weight.empty()) return std::vector<Placement>(static_cast<size_t>(layers), factory(in, file, key));
+// make: the placement of a spec (the same the dynamics use to rebalance).
+std::vector<Placement> initial_placements(const PlacementSpec& ps, int layers,
+                                          const std::function<Placement(const PlacementSpec&)>& make) {
+  if (ps.layer_weight.empty()) return std::vector<Placement>(static_cast<size_t>(layers), make(ps));
   MOESIM_CHECK(ps.layer_weight.size() >= static_cast<size_t>(layers), "layer_weight covers fewer layers than simulated");
   std::vector<Placement> out;
   for (int l = 0; l < layers; ++l) {
     PlacementSpec one = ps;
     one.weight = ps.layer_weight[static_cast<size_t>(l)];
     one.layer_weight.clear();
-    PlacementInput with = in;
-    with.spec = &one;
-    out.push_back(factory(with, file, key));
+    out.push_back(make(one));
   }
   return out;
 }
@@ -84,13 +83,14 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
     rt.router = reg.routers.get(setup.router.name, spec.file, key + ".router.name").factory.make(setup.router);
     PlacementInput in{run.experts, run.devices, run.ranks_per_node, setup.router.groups, &setup.placement};
     const auto& place = reg.placements.get(setup.placement.name, spec.file, key + ".placement.name");
-    rt.placement = initial_placements(setup.placement, in, place.factory, run.layers, spec.file, key + ".placement");
-    rt.dyn = SetupDynamics(setup, run.layers, run.experts, spec.run.steps, expert_param_bytes(spec),
-                           [in, factory = place.factory, file = spec.file, key](const PlacementSpec& ps) {
-                             PlacementInput with = in;
-                             with.spec = &ps;
-                             return factory(with, file, key + ".placement");
-                           });
+    const SetupDynamics::Replace make_placement = [in, factory = place.factory, file = spec.file,
+                                                   at = key + ".placement"](const PlacementSpec& ps) {
+      PlacementInput with = in;
+      with.spec = &ps;
+      return factory(with, file, at);
+    };
+    rt.placement = initial_placements(setup.placement, run.layers, make_placement);
+    rt.dyn = SetupDynamics(setup, run.layers, run.experts, spec.run.steps, expert_param_bytes(spec), make_placement);
     size_t w = 0;
     while (w < distinct.size() && !same_workload(*distinct[w], setup.workload)) ++w;
     if (w == distinct.size()) {
@@ -115,14 +115,10 @@ Run build_run(const ScenarioSpec& spec, const Registries& reg) {
   return run;
 }
 
-// Routes every setup of workload w at one (step, layer) into assign[s]: a trace's recorded assignments;
-// or, when every router there decides token by token and the workload makes rows on demand, the batch
-// generated and routed in cache-sized blocks (sim/blocked_step.hpp), never held whole; else the whole
-// batch generated, then routed by each router. The three give the same bits where more than one applies.
+// Routes every setup of workload w at one (step, layer) into assign[s]: a trace's recorded assignments,
+// else the workload's batch routed by each setup's router (route_batch: in cache-sized blocks where it can).
 void route_workload(Run& run, size_t w, int64_t step, int layer, ThreadPool& pool, std::vector<Assignments>& assign) {
-  thread_local Scores scores;
   const Workload& workload = *run.workloads[w];
-  const int64_t tokens = run.spec.run.tokens_per_step;
   if (workload.replays()) {  // a trace: recorded assignments, no router
     thread_local Assignments replayed;
     workload.replay(step, layer, replayed);
@@ -130,26 +126,13 @@ void route_workload(Run& run, size_t w, int64_t step, int layer, ThreadPool& poo
       if (run.setups[s].workload == w) assign[s] = replayed;
     return;
   }
-  std::vector<BlockRoute> blocked;
-  bool tokenwise = true;
-  for (size_t s = 0; s < run.setups.size() && tokenwise; ++s) {
-    const SetupRuntime& rt = run.setups[s];
-    if (rt.workload != w) continue;
-    const TokenwiseRouter* router = rt.router->tokenwise();
-    tokenwise = router != nullptr;
-    blocked.push_back({router, rt.dyn.bias(layer), &assign[s]});
-  }
-  if (tokenwise) {
-    if (const std::unique_ptr<BatchRows> rows = workload.rows(step, layer)) {
-      generate_and_route(*rows, tokens, run.experts, blocked, pool);
-      return;
-    }
-  }
-  workload.generate(step, layer, tokens, scores, pool);
+  thread_local Scores scores;
+  std::vector<BatchRoute> routes;
   for (size_t s = 0; s < run.setups.size(); ++s) {
-    SetupRuntime& rt = run.setups[s];
-    if (rt.workload == w) rt.router->route(scores, rt.dyn.bias(layer), assign[s], pool);
+    const SetupRuntime& rt = run.setups[s];
+    if (rt.workload == w) routes.push_back({rt.router.get(), rt.dyn.bias(layer), &assign[s]});
   }
+  route_batch(workload, step, layer, run.spec.run.tokens_per_step, run.experts, routes, scores, pool);
 }
 
 // One (step, layer): route each distinct workload's batch with every setup on it, then each setup's

@@ -5,7 +5,8 @@
 // carry garbage that mul_epu32 ignores and the final pack drops). Then the same IEEE operations as
 // Philox::to_unit_open and fast_log (synthetic.hpp), lane by lane, nothing fused (fp-contract=off): the
 // values are bit-identical to the scalar path (unit test GumbelRow.Avx512MatchesScalar). Rows are
-// generated 256 values at a time (two blocks of 4 independent Philox groups), then the log stages.
+// generated 128 values at a time (4 independent Philox groups), rows of 64 or 32 values two or four at a
+// time (gumbel_rows_avx512), each block's Philox rounds first, then its log stages.
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* (a known false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -93,15 +94,6 @@ struct PhiloxRounds {
   }
 };
 
-template <int G>
-inline void philox(const RowUniforms::Key& key, uint32_t row, uint32_t q0, __m512i (&w)[2 * G]) {
-  PhiloxRounds<G> ph;
-  ph.start(key, row, q0);
-#pragma GCC unroll 10
-  for (int round = 0; round < 10; ++round) ph.round();
-  ph.words(w);
-}
-
 inline __m512 to_unit_open(__m512i w) {  // Philox::to_unit_open
   return _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w, 9)), _mm512_set1_ps(0.5f)),
                        _mm512_set1_ps(1.0f / 8388608.0f));
@@ -112,20 +104,29 @@ inline __mmask16 live_of(int e, int n) {
   return left >= 16 ? __mmask16(0xFFFF) : left <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << left) - 1u);
 }
 
-// Values [e, e + 32 G B) (those < n): Gumbel, then scale * (logp + g) if logp. The Philox words of all B
-// blocks of G groups of 8 counters first, then stage by stage over the 2 G B registers, so that the long
-// latency chains of the rounds and of the two logs overlap.
-template <int G, int B>
+// The standard Gumbel noise of 2 G registers from a started Philox block: its 10 rounds, the words in
+// output order, uniforms, then -log(-log u) stage by stage over the registers, so that the long latency
+// chains of the rounds and of the two logs overlap.
+template <int G>
+inline void gumbel_noise(PhiloxRounds<G>& ph, __m512 (&v)[2 * G]) {
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) ph.round();
+  __m512i w[2 * G];
+  ph.words(w);
+  for (int j = 0; j < 2 * G; ++j) v[j] = to_unit_open(w[j]);
+  for (int j = 0; j < 2 * G; ++j) v[j] = neg(log16(v[j]));
+  for (int j = 0; j < 2 * G; ++j) v[j] = neg(log16(v[j]));
+}
+
+// Values [e, e + 32 G) of one row (those < n): Gumbel, then scale * (logp + g) if logp.
+template <int G>
 inline void gumbel_block(const RowUniforms::Key& key, int64_t row, int e, int n, const float* logp, float scale,
                          float* out) {
-  constexpr int V = 2 * G * B;  // registers of 16 values
-  __m512i w[B][2 * G];
-  for (int b = 0; b < B; ++b) philox<G>(key, static_cast<uint32_t>(row), static_cast<uint32_t>((e + 32 * G * b) / 4), w[b]);
-  __m512 v[V];
-  for (int j = 0; j < V; ++j) v[j] = to_unit_open(w[j / (2 * G)][j % (2 * G)]);
-  for (int j = 0; j < V; ++j) v[j] = neg(log16(v[j]));
-  for (int j = 0; j < V; ++j) v[j] = neg(log16(v[j]));
-  for (int j = 0; j < V; ++j) {
+  PhiloxRounds<G> ph;
+  ph.start(key, static_cast<uint32_t>(row), static_cast<uint32_t>(e / 4));
+  __m512 v[2 * G];
+  gumbel_noise(ph, v);
+  for (int j = 0; j < 2 * G; ++j) {
     const __mmask16 live = live_of(e + 16 * j, n);
     if (logp) v[j] = _mm512_mul_ps(_mm512_set1_ps(scale), _mm512_add_ps(_mm512_maskz_loadu_ps(live, logp + e + 16 * j), v[j]));
     _mm512_mask_storeu_ps(out + e + 16 * j, live, v[j]);
@@ -137,7 +138,7 @@ inline void gumbel_block(const RowUniforms::Key& key, int64_t row, int e, int n,
 // row row0 + g / (G / R), and the R rows are contiguous in out ([R, n]).
 template <int G, int R>
 inline void gumbel_rows_block(const RowUniforms::Key& key, int64_t row0, const float* logp, float scale, float* out) {
-  constexpr int per_row = G / R, n = 32 * per_row, V = 2 * G;
+  constexpr int per_row = G / R, n = 32 * per_row;
   static_assert(G % R == 0);
   uint32_t rows[G], q0s[G];
   for (int g = 0; g < G; ++g) {
@@ -146,15 +147,9 @@ inline void gumbel_rows_block(const RowUniforms::Key& key, int64_t row0, const f
   }
   PhiloxRounds<G> ph;
   ph.start(key, rows, q0s);
-#pragma GCC unroll 10
-  for (int round = 0; round < 10; ++round) ph.round();
-  __m512i w[V];
-  ph.words(w);  // w[2 g], w[2 g + 1]: values 4 q0s[g] .. + 31 of rows[g], i.e. out + 16 j in order
-  __m512 v[V];
-  for (int j = 0; j < V; ++j) v[j] = to_unit_open(w[j]);
-  for (int j = 0; j < V; ++j) v[j] = neg(log16(v[j]));
-  for (int j = 0; j < V; ++j) v[j] = neg(log16(v[j]));
-  for (int j = 0; j < V; ++j) {
+  __m512 v[2 * G];
+  gumbel_noise(ph, v);  // v[2 g], v[2 g + 1]: values 4 q0s[g] .. + 31 of rows[g], i.e. out + 16 j in order
+  for (int j = 0; j < 2 * G; ++j) {
     if (logp) v[j] = _mm512_mul_ps(_mm512_set1_ps(scale), _mm512_add_ps(_mm512_loadu_ps(logp + (16 * j) % n), v[j]));
     _mm512_storeu_ps(out + 16 * j, v[j]);
   }
@@ -179,9 +174,9 @@ void gumbel_row_avx512(const RowUniforms& rng, int64_t row, int n, const float* 
   int e = 0;
   // Widest blocks first: independent Philox groups overlap their round chains (64 experts: one block of
   // 2 groups, not two of 1, is about 1.5x faster; bench/README.md).
-  for (; e + 128 <= n; e += 128) gumbel_block<4, 1>(key, row, e, n, logp, scale, out);
-  for (; e + 64 <= n; e += 64) gumbel_block<2, 1>(key, row, e, n, logp, scale, out);
-  for (; e < n; e += 32) gumbel_block<1, 1>(key, row, e, n, logp, scale, out);
+  for (; e + 128 <= n; e += 128) gumbel_block<4>(key, row, e, n, logp, scale, out);
+  for (; e + 64 <= n; e += 64) gumbel_block<2>(key, row, e, n, logp, scale, out);
+  for (; e < n; e += 32) gumbel_block<1>(key, row, e, n, logp, scale, out);
 }
 
 }  // namespace moesim::workload_detail
