@@ -27,22 +27,4 @@ inline CLI::Validator at_least(long long lo) {
       "INT>=" + std::to_string(lo));
 }
 
-// A finite real number > 0.
-inline CLI::Validator positive_real() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        size_t used = 0;
-        double v = 0;
-        try {
-          v = std::stod(s, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != s.size() || !std::isfinite(v)) return "expected a number (got '" + s + "')";
-        if (v <= 0) return "must be greater than 0 (got '" + s + "')";
-        return "";
-      },
-      "NUMBER>0");
-}
-
 }  // namespace moesim::cli

@@ -15,11 +15,16 @@
 
 namespace moesim::cli {
 
+namespace {
+
+// Ranks announced by the launcher's environment (OMPI_COMM_WORLD_SIZE, PMI_SIZE), 1 when none.
 int launcher_ranks() {
   for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
     if (const char* v = std::getenv(var); v && std::atoi(v) > 0) return std::atoi(v);
   return 1;
 }
+
+}  // namespace
 
 void MpiWorld::abort(int code) { std::exit(code); }
 

@@ -39,7 +39,5 @@ class MpiWorld {
   [[noreturn]] virtual void abort(int code);
 };
 
-// Ranks announced by the launcher's environment (OMPI_COMM_WORLD_SIZE, PMI_SIZE), 1 when none.
-int launcher_ranks();
 
 }  // namespace moesim::cli

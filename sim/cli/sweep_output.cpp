@@ -1,6 +1,7 @@
 #include "sweep_output.hpp"
 
 #include "moesim/error.hpp"
+#include "moesim/report.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,13 +20,6 @@ std::string num(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
 }
 
 std::string join_and(const std::vector<std::string>& items) {

@@ -22,6 +22,9 @@ class Error : public std::runtime_error {
   std::string file_, key_, value_, problem_;
 };
 
+// A number as an Error's value or problem quotes it (ostream's default format: 6 significant digits).
+std::string value_text(double v);
+
 // Internal invariant: a bug in moesim, never a user mistake. Prints the context and aborts.
 [[noreturn]] void check_failed(const char* expr, const char* file, int line, const std::string& msg);
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <ostream>
+#include <string>
 
 namespace moesim {
 
@@ -26,5 +27,9 @@ class Reporter {
 using ReporterFactory = std::function<std::unique_ptr<Reporter>()>;
 using ReporterRegistry = Registry<ReporterFactory>;
 void register_builtin_reporters(ReporterRegistry& reg);  // table, json, csv
+
+// One CSV field as the csv reporter and sweep files write it: as is, or in double quotes (quotes doubled)
+// when it holds a comma, a quote or a newline. split_csv_line (moesim/sweep.hpp) undoes it.
+std::string csv_field(const std::string& s);
 
 }  // namespace moesim

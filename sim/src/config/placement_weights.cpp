@@ -10,7 +10,6 @@
 #include <cfloat>
 #include <cmath>
 #include <filesystem>
-#include <sstream>
 
 namespace moesim::config {
 namespace {
@@ -22,12 +21,6 @@ using nlohmann::json;
 std::string shown(const json& v) {
   std::string s = v.dump();
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
-
-std::string number_text(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
 }
 
 json parse_json_file(const std::string& path) {
@@ -43,11 +36,6 @@ json parse_json_file(const std::string& path) {
     const auto at = msg.find("] ");
     throw Error(path, "", "", "not valid JSON: " + msg.substr(at == std::string::npos ? 0 : at + 2));
   }
-}
-
-std::string key_in(const FieldMap& f, const std::string& k, const std::string& section) {
-  auto it = f.find(k);
-  return it != f.end() ? it->second.key : child_key(section, k);
 }
 
 // The row of `rows` that MoE layer 0 uses, by the rule of the header; Error(path, field, ...) otherwise.
@@ -74,7 +62,7 @@ std::vector<std::vector<double>> per_moe_layer(const std::vector<std::vector<dou
                   "expected " + std::to_string(m.num_experts) + " entries, one load per routed expert");
     for (size_t e = 0; e < out[l].size(); ++e)
       if (!std::isfinite(out[l][e]) || out[l][e] < 0 || out[l][e] > FLT_MAX)
-        throw Error(path, row_key + "[" + std::to_string(e) + "]", number_text(out[l][e]),
+        throw Error(path, row_key + "[" + std::to_string(e) + "]", value_text(out[l][e]),
                     "expected a finite, non-negative load (at most 3.4e38)");
   }
   return out;
@@ -131,8 +119,8 @@ std::vector<std::vector<double>> read_weight_matrix(const std::string& path) {
 
 void read_placement_weights(const FieldMap& f, const std::string& key, const ModelSpec& model,
                             const std::string& file, PlacementSpec& p) {
-  const std::string file_key = key_in(f, "weights_file", key), trace_key = key_in(f, "weights_from_trace", key);
-  const std::string steps_key = key_in(f, "weights_steps", key);
+  const std::string file_key = key_of(f, "weights_file", key), trace_key = key_of(f, "weights_from_trace", key);
+  const std::string steps_key = key_of(f, "weights_steps", key);
   if (auto it = f.find("weights_file"); it != f.end()) p.weights_file = read_string(it->second.node, file, file_key);
   if (auto it = f.find("weights_from_trace"); it != f.end()) p.weights_from_trace = read_string(it->second.node, file, trace_key);
   if (auto it = f.find("weights_steps"); it != f.end()) {

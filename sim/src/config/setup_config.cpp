@@ -10,12 +10,6 @@
 namespace moesim::config {
 namespace {
 
-// The key path a section key was written at, or where it would have been.
-std::string key_of(const FieldMap& f, const std::string& k, const std::string& section_key) {
-  auto it = f.find(k);
-  return it != f.end() ? it->second.key : child_key(section_key, k);
-}
-
 // The value written for a section key, as text ("" when absent).
 std::string text_of(const FieldMap& f, const std::string& k) {
   auto it = f.find(k);

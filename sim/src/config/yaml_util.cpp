@@ -209,4 +209,9 @@ void collect_fields(FieldMap& fields, const YAML::Node& section, KeyList valid, 
   }
 }
 
+std::string key_of(const FieldMap& f, const std::string& k, const std::string& section_key) {
+  auto it = f.find(k);
+  return it != f.end() ? it->second.key : child_key(section_key, k);
+}
+
 }  // namespace moesim::config

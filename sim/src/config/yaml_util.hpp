@@ -60,6 +60,8 @@ struct Field {
 };
 // Keys of one section (router, placement, ...) merged from the defaults and a setup's overrides.
 using FieldMap = std::map<std::string, Field>;
+// The key path a section key was written at, or where it would have been.
+std::string key_of(const FieldMap& f, const std::string& k, const std::string& section_key);
 
 // Adds every key of `section` (a mapping at path `key`, or null/absent) to `fields`, replacing any
 // earlier entry of the same key. Unknown keys throw.

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 namespace moesim {
 
@@ -16,6 +17,12 @@ std::string format_error(const std::string& file, const std::string& key, const 
   return s;
 }
 }  // namespace
+
+std::string value_text(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
 
 Error::Error(std::string file, std::string key, std::string value, std::string problem)
     : std::runtime_error(format_error(file, key, value, problem)),

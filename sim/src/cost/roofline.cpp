@@ -28,7 +28,8 @@ class RooflineCost : public CostModel {
 
  private:
   // Per expert-parallel rank: the tokens each of its physical experts received, per micro-batch.
-  std::vector<std::vector<double>> rank_slot_tokens(const BatchLoad& load, const Placement& placement) const;
+  // [ranks][its active slots] tokens per micro-batch, into a per-thread buffer reused from call to call.
+  const std::vector<std::vector<double>>& rank_slot_tokens(const BatchLoad& load, const Placement& placement) const;
 
   // One micro-batch's work that is the same on every device (everything but the routed experts), computed
   // once: moe_layer runs for every (step, layer) and must stay far cheaper than routing.
@@ -62,9 +63,11 @@ RooflineCost::Same RooflineCost::per_micro_batch(const Layout& L) {
   return s;
 }
 
-std::vector<std::vector<double>> RooflineCost::rank_slot_tokens(const BatchLoad& load, const Placement& placement) const {
-  const int R = static_cast<int>(load.device_assignments.size());
-  std::vector<std::vector<double>> slots(R);
+const std::vector<std::vector<double>>& RooflineCost::rank_slot_tokens(const BatchLoad& load,
+                                                                       const Placement& placement) const {
+  thread_local std::vector<std::vector<double>> slots;  // moe_layer runs per (step, layer) and per plan candidate
+  slots.resize(load.device_assignments.size());
+  for (auto& s : slots) s.clear();
   const double mb = L_.micro_batches;
   for (size_t q = 0; q < load.slot_tokens.size(); ++q)
     if (load.slot_tokens[q] > 0) slots[placement.phy2dev[q]].push_back(double(load.slot_tokens[q]) / mb);
@@ -89,7 +92,7 @@ LayerCost RooflineCost::moe_layer(const BatchLoad& load, const Placement& placem
   const double share = ll ? 0.0 : hw.eff.comm_compute_share.value;
   const double disp_b = token_copy_bytes(L.m.hidden, dep.dispatch), comb_b = token_copy_bytes(L.m.hidden, dep.combine);
   const double grad_b = token_copy_bytes(L.m.hidden, DType::bf16);  // backward transfers carry bf16 gradients
-  const auto slots = rank_slot_tokens(load, placement);
+  const auto& slots = rank_slot_tokens(load, placement);
 
   LayerCost c;
   double sum_s = 0, exposed = 0, fwd_sum = 0;
@@ -102,9 +105,13 @@ LayerCost RooflineCost::moe_layer(const BatchLoad& load, const Placement& placem
     const Work routed = routed_experts(L, slots[r]);
     const double moe_fwd = router.s + shared.s + routed.s;
     const StageTimes fwd{att.total().s + att_ar, moe_fwd + shared_ar, transfer(disp_b), transfer(comb_b)};
-    const StageTimes bwd{passes_.backward(att.other.s) + passes_.backward_core(att.core.s) +
-                             passes_.recomputed(att.recomputable.s) + att_ar,
-                         passes_.backward(moe_fwd) + shared_ar, transfer(grad_b), transfer(grad_b)};
+    StageTimes bwd{};  // training only
+    if (passes_.training) {
+      const double grad = transfer(grad_b);
+      bwd = {passes_.backward(att.other.s) + passes_.backward_core(att.core.s) + passes_.recomputed(att.recomputable.s) +
+                 att_ar,
+             passes_.backward(moe_fwd) + shared_ar, grad, grad};
+    }
     const double t_fwd = block_wall_s(fwd, mb, share);
     const double total = t_fwd + (passes_.training ? block_wall_s(bwd, mb, share) : 0.0);
     const double compute = mb * (fwd.attention + fwd.moe + (passes_.training ? bwd.attention + bwd.moe : 0.0));

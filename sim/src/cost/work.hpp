@@ -20,7 +20,6 @@ struct Work {
     s += o.s, flops += o.flops, bytes += o.bytes;
     return *this;
   }
-  Work scaled(double k) const { return {s * k, flops * k, bytes * k}; }
 };
 inline Work operator+(Work a, const Work& b) { return a += b; }
 

@@ -8,7 +8,6 @@
 
 #include <cmath>
 #include <numeric>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -136,12 +135,6 @@ Placement explicit_placement(const PlacementInput& in, const std::string& file, 
                                   std::vector<int32_t>(doe.begin(), doe.end()), file, k);
 }
 
-std::string number_text(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 // key "setups[i].placement" -> "setups[i].<field>" (the router and cluster keys eplb reads).
 std::string sibling_key(const std::string& key, const std::string& field) {
   const std::string suffix = "placement";
@@ -163,7 +156,7 @@ Placement eplb_placement(const PlacementInput& in, const std::string& file, cons
                 "expected " + std::to_string(E) + " entries, one load per routed expert");
   for (size_t e = 0; e < weight[0].size(); ++e)
     if (!std::isfinite(weight[0][e]) || weight[0][e] < 0)
-      throw Error(file, key + ".weight[" + std::to_string(e) + "]", number_text(weight[0][e]),
+      throw Error(file, key + ".weight[" + std::to_string(e) + "]", value_text(weight[0][e]),
                   "expected a finite, non-negative load");
   const int per_node = in.devices_per_node;
   const int nodes = per_node > 0 && D % per_node == 0 ? D / per_node : 1;

@@ -82,12 +82,12 @@ Samples route_samples(const PlanRequest& req, const RoutingKey& key, const Regis
 // Distinct experts per device grow by the same factor up to the device's expert slots: exact once the
 // sample touches every slot (the usual case: 1024 tokens per rank give each expert dozens of tokens),
 // an upper bound otherwise, so that weight reads are never undercounted.
-// Written into `b`, whose vectors keep their capacity from one candidate to the next: the traffic
-// matrices of 256 EP ranks are 0.5 MB each, and allocating them afresh for every candidate costs more
-// in page faults than the costing itself.
-void scale_load(const BatchLoad& sample, int64_t tokens, const Placement& placement, BatchLoad& b) {
+// Returns the sample itself when there is nothing to scale, else `b` filled; b's vectors keep their
+// capacity from one candidate to the next: the traffic matrices of 256 EP ranks are 0.5 MB each, and
+// allocating them afresh for every candidate costs more in page faults than the costing itself.
+const BatchLoad& scale_load(const BatchLoad& sample, int64_t tokens, const Placement& placement, BatchLoad& b) {
+  if (sample.tokens == tokens || sample.tokens == 0) return sample;
   b = sample;
-  if (sample.tokens == tokens || sample.tokens == 0) return;
   const double f = double(tokens) / double(sample.tokens);
   const auto up = [f](int64_t v) { return int64_t(std::llround(double(v) * f)); };
   std::vector<int32_t> slots(b.distinct_experts.size(), 0);
@@ -113,6 +113,7 @@ void scale_load(const BatchLoad& sample, int64_t tokens, const Placement& placem
     const auto d = size_t(placement.phy2dev[q]);
     if (b.slot_tokens[q] == 0 && active[d] < b.distinct_experts[d]) b.slot_tokens[q] = 1, ++active[d];
   }
+  return b;
 }
 
 // KV length (decode) or prompt length (prefill) a phase is costed at. Mixed modes: a prompt of
@@ -195,10 +196,8 @@ void cost_candidate(const PlanRequest& req, const HardwareSpec& hw, const Sample
   }
   std::vector<LayerCost> costs;
   thread_local BatchLoad scaled;  // reused: see scale_load
-  for (const auto& load : samples.loads) {
-    scale_load(load, c.tokens_per_step, samples.placement, scaled);
-    costs.push_back(cost->moe_layer(scaled, samples.placement));
-  }
+  for (const auto& load : samples.loads)
+    costs.push_back(cost->moe_layer(scale_load(load, c.tokens_per_step, samples.placement, scaled), samples.placement));
   const ThroughputResult t = summarize_throughput(spec, *cost, samples.placement, costs, req.sample_layers);
   c.step_p99_s = t.step_s.p99;
   if (c.phase == Phase::decode) {

@@ -3,18 +3,11 @@
 #include "routing/routers.hpp"
 
 #include <cmath>
-#include <sstream>
 #include <string>
 
 namespace moesim::routing {
 
 namespace {
-
-std::string num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
 
 std::string experts_text(const RouterSpec& s) { return "the number of experts (" + std::to_string(s.num_experts) + ")"; }
 
@@ -28,13 +21,13 @@ void validate_common(const RouterSpec& s, const std::string& file, const std::st
   if (s.k < 1 || s.k > s.num_experts)
     throw Error(file, key + ".k", std::to_string(s.k), "k must be between 1 and " + experts_text(s));
   if (!std::isfinite(s.scaling) || s.scaling < 0)
-    throw Error(file, key + ".scaling", num(s.scaling), "scaling must be a finite number >= 0");
+    throw Error(file, key + ".scaling", value_text(s.scaling), "scaling must be a finite number >= 0");
   if (!s.bias.empty() && static_cast<int>(s.bias.size()) != s.num_experts)
     throw Error(file, key + ".bias", std::to_string(s.bias.size()) + " entries",
                 "the bias needs one entry per expert (" + std::to_string(s.num_experts) + ")");
   for (size_t e = 0; e < s.bias.size(); ++e)
     if (!std::isfinite(s.bias[e]))
-      throw Error(file, key + ".bias[" + std::to_string(e) + "]", num(s.bias[e]), "bias entries must be finite");
+      throw Error(file, key + ".bias[" + std::to_string(e) + "]", value_text(s.bias[e]), "bias entries must be finite");
   if (s.voted_experts != 0 && s.name != "moge")
     throw Error(file, key + ".voted_experts", std::to_string(s.voted_experts),
                 "voting (the 300I Duo restriction) applies to the moge router only; use 0 here");
@@ -47,7 +40,7 @@ void validate_topk(const RouterSpec& s, const std::string& file, const std::stri
 // Routers that ignore a bias refuse a static bias or the bias update rather than silently doing nothing.
 static void reject_bias_update(const RouterSpec& s, const std::string& file, const std::string& key) {
   if (s.bias_update_speed != 0)
-    throw Error(file, key + ".bias_update_speed", num(s.bias_update_speed),
+    throw Error(file, key + ".bias_update_speed", value_text(s.bias_update_speed),
                 "the " + s.name + " router does not select with a bias; use topk, moge or group_limited, or 0");
   if (!s.bias.empty())
     throw Error(file, key + ".bias", std::to_string(s.bias.size()) + " entries",
@@ -93,7 +86,7 @@ void validate_expert_choice(const RouterSpec& s, const std::string& file, const 
   validate_common(s, file, key);
   reject_bias_update(s, file, key);
   if (!std::isfinite(s.capacity_factor) || s.capacity_factor < 0)
-    throw Error(file, key + ".capacity_factor", num(s.capacity_factor),
+    throw Error(file, key + ".capacity_factor", value_text(s.capacity_factor),
                 "capacity_factor must be a finite number >= 0 (0 means 1.0)");
 }
 
