@@ -207,6 +207,16 @@ TEST(TrainingCost, OptimizerGradientsAndStatesByHand) {
   EXPECT_NEAR(t.usd_per_trillion_training_tokens, 2.0 / (t.tokens_per_s * 3600.0) * 1e12, 1e-6);
 }
 
+// Link rates are the forward transfers' bytes over their time, whatever the backward sends. Training with
+// an fp8 dispatch: per device 50 tokens x (1024 fp8 values + 8 fp32 scales, one per 128) = 52,800 B to the
+// other node in 10 us + 52,800 B / (1e9 x 0.5 B/s) = 115.6 us, 456.7 MB/s; the backward's bf16 gradients
+// (2048 B per token, 214.8 us) must not enter it. Combine stays bf16: 102,400 B in 214.8 us.
+TEST(TrainingCost, LinkRatesAreTheForwardTransfers) {
+  const ThroughputResult t = run(toy_yaml("{phase: training, context_length: 50, dtypes: {dispatch: fp8}}"));
+  EXPECT_NEAR(t.dispatch_scale_out_bytes_per_s, 52800.0 / 115.6e-6, 1e-3);
+  EXPECT_NEAR(t.combine_scale_out_bytes_per_s, 102400.0 / 214.8e-6, 1e-3);
+}
+
 // The backward pass: 2x each GEMM's forward (input and weight gradients), so a block's routed experts cost 3x
 // their forward in training; full recomputation adds one more forward (4x).
 TEST(TrainingCost, BackwardIsTwiceTheForwardAndRecomputationOnceMore) {

@@ -27,6 +27,7 @@ struct LayerCost {
                               // slowed by transfers that occupy compute units
   double overhead_s = 0;      // the router: its norm, gate GEMM (BF16) and top-k (reported as router_s)
   double forward_s = 0;       // mean device: the forward pass's share (all of it except in training)
+  double dispatch_forward_s = 0, combine_forward_s = 0;  // the forward pass's share of dispatch_s, combine_s
   // Bytes one device receives (or sends, whichever is more) over each link in the block's forward dispatch
   // and combine, all micro-batches (mean device).
   double dispatch_scale_up_bytes = 0, dispatch_scale_out_bytes = 0;

@@ -117,6 +117,8 @@ LayerCost RooflineCost::moe_layer(const BatchLoad& load, const Placement& placem
     const double compute = mb * (fwd.attention + fwd.moe + (passes_.training ? bwd.attention + bwd.moe : 0.0));
     c.routed_s += mb * passes_.all(routed.s) / R;
     c.dispatch_s += mb * (fwd.dispatch + (passes_.training ? bwd.dispatch : 0.0)) / R;
+    c.dispatch_forward_s += mb * fwd.dispatch / R;
+    c.combine_forward_s += mb * fwd.combine / R;
     c.dispatch_scale_up_bytes += dc.intra * disp_b / R;
     c.dispatch_scale_out_bytes += dc.inter * disp_b / R;
     c.combine_scale_up_bytes += dc.intra * comb_b / R;

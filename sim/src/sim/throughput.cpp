@@ -56,6 +56,7 @@ ThroughputResult summarize_throughput(const ScenarioSpec& spec, const CostModel&
   std::vector<double> step_s(steps);
   double flops = 0, bytes = 0, forward = 0, compute_total = 0;
   double link_bytes[4] = {0, 0, 0, 0};  // dispatch up, dispatch out, combine up, combine out; per layer
+  double forward_link_s[2] = {0, 0};     // the forward dispatch and combine per layer, the bytes' transfers
   for (int t = 0; t < steps; ++t) {
     double slowest = 0, mean = 0, fwd = 0;
     for (int l = 0; l < layers; ++l) {
@@ -77,6 +78,7 @@ ThroughputResult summarize_throughput(const ScenarioSpec& spec, const CostModel&
       const double per = 1.0 / (double(steps) * layers);
       link_bytes[0] += c.dispatch_scale_up_bytes * per, link_bytes[1] += c.dispatch_scale_out_bytes * per;
       link_bytes[2] += c.combine_scale_up_bytes * per, link_bytes[3] += c.combine_scale_out_bytes * per;
+      forward_link_s[0] += c.dispatch_forward_s * per, forward_link_s[1] += c.combine_forward_s * per;
       flops += c.flops * scale * micro / steps;
       bytes += c.bytes * scale * micro / steps;
     }
@@ -91,15 +93,15 @@ ThroughputResult summarize_throughput(const ScenarioSpec& spec, const CostModel&
     step_s[t] = compute * (useful + bubble) + fixed.overhead_s;
   }
   b.hidden_comm_s = std::max(0.0, b.dispatch_s + b.combine_s - b.exposed_comm_s);  // rounding can dip below 0
-  // Forward transfers only: training's dispatch_per_layer_s also holds the backward's.
-  const double pass_share = training ? 0.5 : 1.0;
-  if (r.dispatch_per_layer_s > 0) {
-    r.dispatch_scale_up_bytes_per_s = link_bytes[0] / (r.dispatch_per_layer_s * pass_share);
-    r.dispatch_scale_out_bytes_per_s = link_bytes[1] / (r.dispatch_per_layer_s * pass_share);
+  // The link bytes are the forward transfers': divided by the forward transfers' time (training's
+  // backward sends bf16 gradients, which may differ from an fp8 dispatch).
+  if (forward_link_s[0] > 0) {
+    r.dispatch_scale_up_bytes_per_s = link_bytes[0] / forward_link_s[0];
+    r.dispatch_scale_out_bytes_per_s = link_bytes[1] / forward_link_s[0];
   }
-  if (r.combine_per_layer_s > 0) {
-    r.combine_scale_up_bytes_per_s = link_bytes[2] / (r.combine_per_layer_s * pass_share);
-    r.combine_scale_out_bytes_per_s = link_bytes[3] / (r.combine_per_layer_s * pass_share);
+  if (forward_link_s[1] > 0) {
+    r.combine_scale_up_bytes_per_s = link_bytes[2] / forward_link_s[1];
+    r.combine_scale_out_bytes_per_s = link_bytes[3] / forward_link_s[1];
   }
   b.dense_attention_s = fixed.dense_attention_s * useful;
   b.dense_ffn_s = fixed.dense_ffn_s * useful;
