@@ -42,8 +42,8 @@ json parse_json_file(const std::string& path) {
 size_t first_row(size_t rows, const ModelSpec& m, const std::string& path, const std::string& field,
                  const std::string& what) {
   const auto moe = static_cast<size_t>(m.moe_layers());
-  if (rows == moe) return 0;
-  if (m.first_dense_layers > 0 && rows == static_cast<size_t>(m.num_layers)) return static_cast<size_t>(m.first_dense_layers);
+  if (const int64_t first = trace::first_moe_row(static_cast<int64_t>(rows), m.num_layers, m.first_dense_layers); first >= 0)
+    return static_cast<size_t>(first);
   const std::string blocks = m.first_dense_layers > 0 ? " or one per block (" + std::to_string(m.num_layers) + ")" : "";
   throw Error(path, field, std::to_string(rows) + " rows",
               "the model has " + std::to_string(moe) + " MoE layers: " + what + " needs one layer (row) per MoE layer" + blocks);
@@ -72,10 +72,9 @@ std::vector<std::vector<double>> per_moe_layer(const std::vector<std::vector<dou
 // (values already checked by the trace reader: whole counts, one per routed expert).
 std::vector<std::vector<double>> trace_loads(const std::string& path, const ModelSpec& m, const std::vector<int>& steps,
                                              const std::string& steps_key, const std::string& file) {
-  const fs::path p(path);
-  std::unique_ptr<trace::CountsSource> src;
-  if (fs::is_directory(p) || p.filename() == "meta_info.json") src = trace::open_trtllm(path, m.num_experts, m.top_k);
-  else src = trace::open_sglang_json(path, m.num_experts, m.top_k);
+  const fs::path p(path);  // a TensorRT-LLM dump (its directory or meta_info.json), else SGLang's JSON
+  const bool trtllm = fs::is_directory(p) || p.filename() == "meta_info.json";
+  const std::unique_ptr<trace::CountsSource> src = trace::open_counts(trtllm ? "trtllm" : "sglang_json", path, m.num_experts, m.top_k);
   const size_t first_layer = first_row(static_cast<size_t>(src->layers), m, path, src->layers_field, "weights_from_trace");
   const int64_t first = steps.empty() ? 0 : steps[0], end = steps.empty() ? src->steps : steps[1];
   if (end > src->steps)

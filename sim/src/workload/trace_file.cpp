@@ -100,12 +100,24 @@ void check_cell_hits(int64_t hits, int top_k, const std::string& file, const std
                   " hits), the most moesim replays per step: a corrupt count?");
 }
 
+int64_t first_moe_row(int64_t rows, int model_layers, int first_dense_layers) {
+  if (rows == model_layers - first_dense_layers) return 0;
+  if (first_dense_layers > 0 && rows == model_layers) return first_dense_layers;
+  return -1;
+}
+
+std::unique_ptr<CountsSource> open_counts(const std::string& format, const std::string& path, int experts, int top_k) {
+  if (format == "sglang_json") return open_sglang_json(path, experts, top_k);
+  if (format == "trtllm") return open_trtllm(path, experts, top_k);
+  throw Error(path, "format", format, "unknown trace format for trace_counts; valid: sglang_json, trtllm");
+}
+
 int first_trace_layer(int64_t trace_layers, const std::string& layers_field, const WorkloadInput& in,
                       const std::string& trace_path) {
   const int moe_layers = in.model_layers - in.first_dense_layers;
   MOESIM_CHECK(in.num_layers <= moe_layers, "more MoE layers simulated than the model has");
-  if (trace_layers == moe_layers) return 0;
-  if (in.first_dense_layers > 0 && trace_layers == in.model_layers) return in.first_dense_layers;
+  if (const int64_t first = first_moe_row(trace_layers, in.model_layers, in.first_dense_layers); first >= 0)
+    return static_cast<int>(first);
   const std::string blocks =
       in.first_dense_layers > 0
           ? " or one per block (" + std::to_string(in.model_layers) + ", the " + std::to_string(in.first_dense_layers) +

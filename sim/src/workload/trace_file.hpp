@@ -75,6 +75,10 @@ void check_cell_hits(int64_t hits, int top_k, const std::string& file, const std
 // `layers_field` (where the trace keeps its layers) and the count: a trace of another model.
 int first_trace_layer(int64_t trace_layers, const std::string& layers_field, const WorkloadInput& in,
                       const std::string& trace_path);
+// The rule alone: the row that MoE layer 0 uses among `rows` rows (0, or first_dense_layers when there is
+// one row per block), or -1 when `rows` is neither count. Used by first_trace_layer and by the placement
+// weights read from a file or a trace (config/placement_weights.cpp), each with its own message.
+int64_t first_moe_row(int64_t rows, int model_layers, int first_dense_layers);
 
 // Throws Error(in.file, "run.steps", ...) when run.steps exceeds the trace's `available` steps; `length`
 // says how long the trace is, e.g. "12 steps".
@@ -108,6 +112,8 @@ class TokensSource {
 std::unique_ptr<CountsSource> open_sglang_json(const std::string& path, int num_experts, int top_k);
 // path: the statistics directory, or its meta_info.json; the rank*.safetensors next to it are summed.
 std::unique_ptr<CountsSource> open_trtllm(const std::string& path, int num_experts, int top_k);
+// A per-step expert-count trace in `format` ("sglang_json" or "trtllm"); Error(path, "format", ...) for another.
+std::unique_ptr<CountsSource> open_counts(const std::string& format, const std::string& path, int experts, int top_k);
 std::unique_ptr<TokensSource> open_tokens_csv(const std::string& path, int num_experts, int top_k);
 std::unique_ptr<TokensSource> open_tokens_npy(const std::string& path, int num_experts, int top_k);
 

@@ -28,9 +28,7 @@ class CountsReplay final : public Workload {
     require_path(in);
     const WorkloadSpec& w = in.spec;
     MOESIM_CHECK(in.top_k >= 1, "trace_counts needs the model's top_k");
-    if (w.format == "sglang_json") src_ = open_sglang_json(w.path, in.num_experts, in.top_k);
-    else if (w.format == "trtllm") src_ = open_trtllm(w.path, in.num_experts, in.top_k);
-    else throw Error(w.path, "format", w.format, "unknown trace format for trace_counts; valid: sglang_json, trtllm");
+    src_ = open_counts(w.format, w.path, in.num_experts, in.top_k);
     first_layer_ = first_trace_layer(src_->layers, src_->layers_field, in, w.path);
     check_steps(src_->steps, std::to_string(src_->steps) + " steps", in, w.path);
   }
