@@ -16,19 +16,24 @@ namespace moesim::cli {
 
 namespace {
 
-std::string num_text(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
+constexpr PlanMode kModes[] = {PlanMode::phase, PlanMode::disaggregated, PlanMode::colocated};
+
+std::vector<std::string> mode_names() {
+  std::vector<std::string> names;
+  for (PlanMode mode : kModes) names.push_back(to_string(mode));
+  return names;
 }
 
+// --mode's value (CLI11 checked it is one of kModes' names).
 PlanMode parse_mode(const std::string& m) {
-  return m == "disaggregated" ? PlanMode::disaggregated : m == "colocated" ? PlanMode::colocated : PlanMode::phase;
+  for (PlanMode mode : kModes)
+    if (m == to_string(mode)) return mode;
+  return PlanMode::phase;
 }
 
 // Options that do not apply to the chosen mode and phase are refused, each with what to do instead.
 void check_options(const PlanOptions& opt, const ScenarioSpec& base) {
-  const bool mixed = opt.mode != "phase";
+  const bool mixed = parse_mode(opt.mode) != PlanMode::phase;
   const Phase phase = base.deployment.phase;
   const std::string ph = to_string(phase);
   if (!mixed) {
@@ -36,9 +41,9 @@ void check_options(const PlanOptions& opt, const ScenarioSpec& base) {
     const std::string instead = "; plan prefill and decode together with --mode disaggregated or --mode colocated "
                                 "(with --input-tokens and --output-tokens), or set deployment.phase";
     if (phase == Phase::decode && opt.max_ttft_ms > 0)
-      throw Error("", "--max-ttft-ms", num_text(opt.max_ttft_ms), why + ", which has no time to first token" + instead);
+      throw Error("", "--max-ttft-ms", value_text(opt.max_ttft_ms), why + ", which has no time to first token" + instead);
     if (phase == Phase::prefill && opt.max_tpot_ms > 0)
-      throw Error("", "--max-tpot-ms", num_text(opt.max_tpot_ms), why + ", which has no time per output token" + instead);
+      throw Error("", "--max-tpot-ms", value_text(opt.max_tpot_ms), why + ", which has no time per output token" + instead);
     if (opt.input_tokens > 0 || opt.output_tokens > 0)
       throw Error("", opt.input_tokens > 0 ? "--input-tokens" : "--output-tokens",
                   std::to_string(opt.input_tokens > 0 ? opt.input_tokens : opt.output_tokens),
@@ -92,7 +97,7 @@ CLI::App* add_plan_command(CLI::App& app, PlanOptions& opt) {
   cmd->add_option("--mode", opt.mode,
                   "phase: the scenario's deployment.phase alone; disaggregated: a prefill pool (TTFT) and a decode pool "
                   "(TPOT), costs added; colocated: one pool doing both")
-      ->check(CLI::IsMember({"phase", "disaggregated", "colocated"}));
+      ->check(CLI::IsMember(mode_names()));
   cmd->add_option("--input-tokens", opt.input_tokens, "disaggregated/colocated: prompt tokens per request")->check(CLI::PositiveNumber);
   cmd->add_option("--output-tokens", opt.output_tokens, "disaggregated/colocated: output tokens per request")->check(CLI::PositiveNumber);
   cmd->add_option("--max-tpot-ms", opt.max_tpot_ms, "p99 time per output token limit (decode)")->check(CLI::PositiveNumber);

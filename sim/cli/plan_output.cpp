@@ -198,10 +198,6 @@ json choice_json(const PlanRequest& req, const PlanResult& r, const PlanChoice& 
           {"pools", pools}};
 }
 
-const char* mode_name(PlanMode m) {
-  return m == PlanMode::phase ? "phase" : m == PlanMode::disaggregated ? "disaggregated" : "colocated";
-}
-
 }  // namespace
 
 json plan_json(const PlanRequest& req, const PlanResult& r) {
@@ -209,7 +205,7 @@ json plan_json(const PlanRequest& req, const PlanResult& r) {
   json j;
   j["schema_version"] = 2;
   j["model"] = req.base.model.name;
-  j["mode"] = mode_name(req.mode);
+  j["mode"] = to_string(req.mode);
   j["phase"] = mixed ? json(nullptr) : json(to_string(req.base.deployment.phase));
   j["target_tokens_per_s"] = req.target_tokens_per_s;
   j["target_tokens"] = !mixed && req.base.deployment.phase == Phase::prefill ? "input" : "output";

@@ -20,6 +20,9 @@ enum class PlanMode {
   colocated,      // one pool that prefills and decodes by turns, meeting both limits
 };
 
+// "phase", "disaggregated", "colocated" (the --mode values and the plan JSON's `mode`).
+const char* to_string(PlanMode m);
+
 struct PlanRequest {
   ScenarioSpec base;                      // model, setups (router, placement, workload), deployment dtypes
   std::vector<HardwareSpec> hardware;     // candidates, prices as the caller set them (price_source says whence)
