@@ -1,4 +1,5 @@
 #include "moesim/model.hpp"
+#include "moesim/plan.hpp"
 #include "moesim/scenario.hpp"
 
 namespace moesim {
@@ -19,6 +20,14 @@ const char* to_string(Phase p) {
     case Phase::decode: return "decode";
     case Phase::prefill: return "prefill";
     case Phase::training: return "training";
+  }
+  return "?";
+}
+const char* to_string(PlanMode m) {
+  switch (m) {
+    case PlanMode::phase: return "phase";
+    case PlanMode::disaggregated: return "disaggregated";
+    case PlanMode::colocated: return "colocated";
   }
   return "?";
 }

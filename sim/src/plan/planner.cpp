@@ -271,15 +271,6 @@ void mark_frontier(std::vector<PlanCandidate>& cs) {
 
 }  // namespace
 
-const char* to_string(PlanMode m) {
-  switch (m) {
-    case PlanMode::phase: return "phase";
-    case PlanMode::disaggregated: return "disaggregated";
-    case PlanMode::colocated: return "colocated";
-  }
-  return "phase";
-}
-
 PlanResult plan(const PlanRequest& req, const Registries& reg) {
   MOESIM_CHECK(!req.base.setups.empty() && req.base.model.is_moe(), "plan needs an MoE scenario with a setup");
   MOESIM_CHECK(req.sample_steps >= 1 && req.sample_layers >= 1, "plan needs at least one sampled step and layer");
