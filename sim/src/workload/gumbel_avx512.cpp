@@ -23,9 +23,9 @@ namespace moesim::workload_detail {
 
 namespace {
 
-// fast_log (synthetic.hpp) on 16 lanes, the same operations in the same order; the tables by permutes
+// -fast_log(x) (synthetic.hpp) on 16 lanes, the same operations in the same order; the tables by permutes
 // (only the low 4 bits of the index lanes count).
-inline __m512 log16(__m512 x) {
+inline __m512 neg_log16(__m512 x) {
   using namespace log_const;
   const __m512i ix = _mm512_castps_si512(x);
   const __m512i tmp = _mm512_sub_epi32(ix, _mm512_set1_epi32(static_cast<int>(kOff)));
@@ -36,11 +36,11 @@ inline __m512 log16(__m512 x) {
   __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(kC5), r, _mm512_set1_ps(kC4));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kC3));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kC2));
-  const __m512 l = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r);
-  return _mm512_add_ps(_mm512_fmadd_ps(kf, _mm512_set1_ps(kLn2), _mm512_permutexvar_ps(i, _mm512_load_ps(kLogC))), l);
+  // -(fma(p, r r, r)) and -(fma(kf, ln2, T) + l) as fnmsub and a sum of the negated terms: negation is
+  // exact and round-to-nearest symmetric, so these are the bits of -fast_log(x) with no sign flips.
+  const __m512 neg_l = _mm512_fnmsub_ps(p, _mm512_mul_ps(r, r), r);
+  return _mm512_add_ps(_mm512_fnmsub_ps(kf, _mm512_set1_ps(kLn2), _mm512_permutexvar_ps(i, _mm512_load_ps(kLogC))), neg_l);
 }
-
-inline __m512 neg(__m512 v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
 
 // Philox4x32-10 on G independent groups of 8 counters side by side (so that their dependency chains
 // overlap), one round at a time, so that a caller can interleave other work with the rounds.
@@ -114,8 +114,8 @@ inline void gumbel_noise(PhiloxRounds<G>& ph, __m512 (&v)[2 * G]) {
   __m512i w[2 * G];
   ph.words(w);
   for (int j = 0; j < 2 * G; ++j) v[j] = to_unit_open(w[j]);
-  for (int j = 0; j < 2 * G; ++j) v[j] = neg(log16(v[j]));
-  for (int j = 0; j < 2 * G; ++j) v[j] = neg(log16(v[j]));
+  for (int j = 0; j < 2 * G; ++j) v[j] = neg_log16(v[j]);
+  for (int j = 0; j < 2 * G; ++j) v[j] = neg_log16(v[j]);
 }
 
 // Values [e, e + 32 G) of one row (those < n): Gumbel, then scale * (logp + g) if logp.
