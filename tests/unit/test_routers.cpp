@@ -411,8 +411,10 @@ TEST(Validate, NamesTheViolatedLimit) {
 }
 
 // Random logits: N(0, 1), some rows scaled by 1e30 (extreme but finite) or by 1e-30 (tiny), some
-// quantised to {-1, 0, 1} (ties everywhere), a few -inf (masked experts), some rows with one to three
-// +inf, one row of only -inf. scores: [tokens, experts].
+// quantised to {-1, 0, 1} (ties everywhere), some rows of magnitudes 86 to ~90, all negative or all
+// positive (around the ends of exp_f32's range, -87 and 88.7, where a sigmoid's exp(-x) underflows to
+// 0 or overflows to +inf), a few -inf (masked experts), some rows with one to three +inf, one row of
+// only -inf. scores: [tokens, experts].
 Scores random_scores(int64_t tokens, int experts, uint64_t seed) {
   const Philox rng(seed, 99);
   const float inf = std::numeric_limits<float>::infinity();
@@ -424,6 +426,7 @@ Scores random_scores(int64_t tokens, int experts, uint64_t seed) {
       if (t % 7 == 3) v *= 1e30f;
       if (t % 13 == 6) v *= 1e-30f;
       if (t % 5 == 1) v = std::round(v);
+      if (t % 17 == 8) v = ((t / 17) % 2 == 0 ? -1.0f : 1.0f) * (86.0f + std::abs(v));
       if (w[2] % 61 == 0 && e > 0) v = -inf;
       if (t % 11 == 5 && w[3] % 97 < 3) v = inf;
       if (t == 9) v = -inf;

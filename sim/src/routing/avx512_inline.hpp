@@ -35,13 +35,19 @@ inline __mmask16 tail_mask(int i, int end) {
 }
 inline __mmask16 first_lanes(unsigned c) { return static_cast<__mmask16>(c >= 16 ? 0xFFFFu : (1u << c) - 1u); }
 
-// exp_f32 (fast_math.hpp) on 16 lanes for x <= kOver (softmax terms x - max): 0 below kUnder and for -inf.
+// exp_f32 (fast_math.hpp) on 16 lanes of s x, s = -1 when Negate, else 1, for s x <= kOver (softmax
+// terms x - max; sigmoid terms -x): 0 below kUnder and for -inf. Negate folds the sign into the
+// operations that read x, with the same bits (negation is exact and rounding symmetric:
+// fma(-x, c, m) = fnmadd(x, c, m), fma(n, -h, -x) = fnmsub(n, h, x), and -x >= kUnder is x <= -kUnder).
+template <bool Negate = false>
 inline __m512 exp16_le0(__m512 x) {
   using namespace exp_const;
-  const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kUnder), _CMP_GE_OQ);
-  const __m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(k16OverLn2), _mm512_set1_ps(kMagic));
+  const __mmask16 ok = Negate ? _mm512_cmp_ps_mask(x, _mm512_set1_ps(-kUnder), _CMP_LE_OQ)
+                              : _mm512_cmp_ps_mask(x, _mm512_set1_ps(kUnder), _CMP_GE_OQ);
+  const __m512 z = Negate ? _mm512_fnmadd_ps(x, _mm512_set1_ps(k16OverLn2), _mm512_set1_ps(kMagic))
+                          : _mm512_fmadd_ps(x, _mm512_set1_ps(k16OverLn2), _mm512_set1_ps(kMagic));
   const __m512 n = _mm512_sub_ps(z, _mm512_set1_ps(kMagic));
-  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2By16Hi), x);
+  __m512 r = Negate ? _mm512_fnmsub_ps(n, _mm512_set1_ps(kLn2By16Hi), x) : _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2By16Hi), x);
   r = _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2By16Lo), r);
   __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(kC3), r, _mm512_set1_ps(kC2));
   q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
@@ -53,18 +59,12 @@ inline __m512 exp16_le0(__m512 x) {
   return _mm512_castsi512_ps(_mm512_maskz_add_epi32(ok, _mm512_castps_si512(y), scale));
 }
 
-// exp_f32 on 16 lanes, any NaN-free x: +inf above kOver.
-inline __m512 exp16(__m512 x) {
-  const __mmask16 over = _mm512_cmp_ps_mask(x, _mm512_set1_ps(exp_const::kOver), _CMP_GT_OQ);
-  return _mm512_mask_mov_ps(exp16_le0(x), over, _mm512_set1_ps(kInf));
-}
-
-inline __m512 neg(__m512 v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
-
-// sigmoid_f32 on 16 lanes.
+// sigmoid_f32 on 16 lanes, any NaN-free x: 1 / (1 + exp_f32(-x)). Where -x > kOver, exp_f32 is +inf and
+// the quotient +0, which the zero-masked division gives directly.
 inline __m512 sigmoid16(__m512 x) {
   const __m512 one = _mm512_set1_ps(1.0f);
-  return _mm512_div_ps(one, _mm512_add_ps(one, exp16(neg(x))));
+  const __mmask16 finite = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-exp_const::kOver), _CMP_GE_OQ);
+  return _mm512_maskz_div_ps(finite, one, _mm512_add_ps(one, exp16_le0<true>(x)));
 }
 
 // softmax_term(x, m) on 16 lanes: exp_f32(x - m), 1 where x == m (so also for an infinite m).
