@@ -230,6 +230,29 @@ inline float kept_threshold(Top2 top, unsigned kept, const float* key, uint32_t 
   return lane_threshold(lane_max, k);
 }
 
+// finish_weights16 of two rows of k <= 8 weights side by side (row a in lanes 0-7, row b in 8-15, lanes
+// >= k of each half 0), both rows at once with the same fp64 operations: with zeros in the upper 8
+// lanes, sum_lanes' first fold leaves the row as it is; then lane j + lane j + 4, that + lane j + 2,
+// that + lane j + 1 (the halves' 128-bit pieces swapped by shuffles), and fp32(fp64(w) * f).
+inline __m512 finish_weights_pair8(__m512 w, bool normalize, double scaling) {
+  if (!normalize && scaling == 1.0) return w;
+  const __m512d a = _mm512_cvtps_pd(_mm512_castps512_ps256(w));
+  const __m512d b = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(w), 1)));
+  __m512d fa = _mm512_set1_pd(scaling), fb = fa;
+  if (normalize) {
+    const __m512d s4 = _mm512_add_pd(_mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(1, 0, 1, 0)),   // a0-3 | b0-3
+                                     _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(3, 2, 3, 2)));  // a4-7 | b4-7
+    const __m512d s2 = _mm512_add_pd(s4, _mm512_shuffle_f64x2(s4, s4, _MM_SHUFFLE(2, 3, 0, 1)));
+    const __m512d s1 = _mm512_add_pd(s2, _mm512_permute_pd(s2, 0x55));  // lane 0: row a's sum, lane 4: b's
+    const __mmask8 positive = _mm512_cmp_pd_mask(s1, _mm512_setzero_pd(), _CMP_GT_OQ);
+    const __m512d f = _mm512_mask_div_pd(fa, positive, fa, s1);
+    fa = _mm512_permutexvar_pd(_mm512_set1_epi64(0), f);
+    fb = _mm512_permutexvar_pd(_mm512_set1_epi64(4), f);
+  }
+  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_mul_pd(a, fa))),
+                            _mm512_cvtpd_ps(_mm512_mul_pd(b, fb)), 1);
+}
+
 // R rows of a fast shape (group_limited_fast_shape), every stage interleaving the rows (one row's
 // chain alone would leave the core idle): the selection keys (into keys, [R, n]); each group's top two;
 // the kept groups; a threshold and the candidates >= it; the candidates best first; weights
@@ -260,32 +283,57 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
     kept_vecs[r] = kept_vectors(kept[r], sh.groups, vpg);
     t[r] = _mm512_set1_ps(kept_threshold(top[r], kept[r], keys + r * n, kept_vecs[r], n, sh.keep, k));
   }
-  // The candidate masks of the kept vectors only (keep * vpg of them in every row: a fixed trip count).
+  // The candidates >= t of the kept vectors only (keep * vpg of them in every row: a fixed trip count),
+  // in increasing expert order: each vector's compressed into the lanes after those before it (as
+  // gather_candidates lists them, without its gather); their masks in sel for the many-candidates path.
   uint64_t sel[R][4] = {};
   uint32_t left[R];
-  for (int r = 0; r < R; ++r) left[r] = kept_vecs[r];
+  Candidates cand[R];
+  for (int r = 0; r < R; ++r) {
+    left[r] = kept_vecs[r];
+    cand[r] = {_mm512_setzero_si512(), _mm512_set1_ps(-kInf), 0u};
+  }
   for (int j = 0; j < sh.keep * vpg; ++j)
     for (int r = 0; r < R; ++r) {
       const int i = __builtin_ctz(left[r]);
       left[r] &= left[r] - 1;
-      const uint64_t m = _mm512_cmp_ps_mask(_mm512_loadu_ps(keys + r * n + 16 * i), t[r], _CMP_GE_OQ);
-      sel[r][i / 4] |= m << (16 * (i % 4));
+      const __m512 kv = _mm512_loadu_ps(keys + r * n + 16 * i);
+      const __mmask16 m = _mm512_cmp_ps_mask(kv, t[r], _CMP_GE_OQ);
+      sel[r][i / 4] |= static_cast<uint64_t>(m) << (16 * (i % 4));
+      const unsigned pop = static_cast<unsigned>(__builtin_popcount(m)), c = cand[r].c;
+      const __mmask16 at = c >= 16 ? __mmask16(0) : static_cast<__mmask16>(((1u << pop) - 1u) << c);
+      cand[r].ck = _mm512_mask_expand_ps(cand[r].ck, at, _mm512_maskz_compress_ps(m, kv));
+      cand[r].ci = _mm512_mask_expand_epi32(cand[r].ci, at,
+                                            _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota32(), _mm512_set1_epi32(16 * i))));
+      cand[r].c = c + pop;
     }
-  Candidates cand[R];
-  for (int r = 0; r < R; ++r) cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
   order_best_first<R>(cand);
   const __mmask16 out = first_lanes(static_cast<unsigned>(k));
+  __m512i chosen[R];
   for (int r = 0; r < R; ++r) {
     int32_t* ix = idx + r * k;
-    __m512i chosen;
     if (cand[r].c <= 16) {
-      chosen = cand[r].ci;
-      _mm512_mask_storeu_epi32(ix, out, chosen);
+      chosen[r] = cand[r].ci;
+      _mm512_mask_storeu_epi32(ix, out, chosen[r]);
     } else {  // many candidates (ties, extreme rows): sorted insertion
       insert_candidates(keys + r * n, sel[r], blocks, k, ix);
-      chosen = _mm512_maskz_loadu_epi32(out, ix);
+      chosen[r] = _mm512_maskz_loadu_epi32(out, ix);
     }
-    const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, chosen, x + r * n, 4);
+  }
+  if (k <= 8 && R % 2 == 0) {  // two rows' weights in one register: half the gathers and sigmoids
+    const __mmask16 out2 = static_cast<__mmask16>(out | (out << 8));
+    for (int r = 0; r < R; r += 2) {
+      const __m512i both = _mm512_inserti32x8(
+          chosen[r], _mm512_castsi512_si256(_mm512_add_epi32(chosen[r + 1], _mm512_set1_epi32(n))), 1);
+      const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out2, both, x + r * n, 4);
+      const __m512 wv = finish_weights_pair8(_mm512_maskz_mov_ps(out2, sigmoid16(v)), sh.normalize, sh.scaling);
+      _mm512_mask_storeu_ps(w + r * k, out, wv);
+      _mm512_mask_storeu_ps(w + (r + 1) * k, out, _mm512_castps256_ps512(_mm512_extractf32x8_ps(wv, 1)));
+    }
+    return;
+  }
+  for (int r = 0; r < R; ++r) {
+    const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, chosen[r], x + r * n, 4);
     const __m512 s = _mm512_maskz_mov_ps(out, sigmoid16(v));  // lanes >= k: 0, for the sum
     _mm512_mask_storeu_ps(w + r * k, out, finish_weights16(s, sh.normalize, sh.scaling));
   }
