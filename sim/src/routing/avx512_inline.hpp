@@ -17,6 +17,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
+#include <utility>
 
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
@@ -145,13 +147,34 @@ constexpr SortMasks make_sort_masks() {
 }
 inline constexpr SortMasks kSortMasks = make_sort_masks();
 
+// swap_lanes(v, J) for a constant J by immediate shuffles (within 128-bit lanes for J = 1, 2, of
+// 128-bit lanes for J = 4, 8), cheaper than a variable permute.
+template <int J>
+inline __m512 swap_lanes_by(__m512 v) {
+  static_assert(J == 1 || J == 2 || J == 4 || J == 8);
+  if constexpr (J == 1) return _mm512_permute_ps(v, 0xB1);        // lanes (1, 0, 3, 2) in each 128 bits
+  else if constexpr (J == 2) return _mm512_permute_ps(v, 0x4E);   // (2, 3, 0, 1)
+  else if constexpr (J == 4) return _mm512_shuffle_f32x4(v, v, 0xB1);  // 128-bit lanes (1, 0, 3, 2)
+  else return _mm512_shuffle_f32x4(v, v, 0x4E);                        // (2, 3, 0, 1)
+}
+template <int J>
+inline __m512i swap_lanes_by(__m512i v) {
+  return _mm512_castps_si512(swap_lanes_by<J>(_mm512_castsi512_ps(v)));
+}
+
+// f(std::integral_constant<int, stage>) for the 10 stages of the bitonic network, in order.
+template <class F>
+inline void for_each_sort_stage(F&& f) {
+  [&]<int... S>(std::integer_sequence<int, S...>) { (f(std::integral_constant<int, S>{}), ...); }(
+      std::make_integer_sequence<int, 10>{});
+}
+
 // The 16 lanes sorted ascending (bitonic network, 10 compare-exchange stages).
 inline __m512 sort16(__m512 v) {
-#pragma GCC unroll 10
-  for (int stage = 0; stage < 10; ++stage) {
-    const __m512 w = swap_lanes(v, kSortMasks.j[stage]);
+  for_each_sort_stage([&](auto stage) {
+    const __m512 w = swap_lanes_by<kSortMasks.j[stage]>(v);
     v = _mm512_mask_blend_ps(kSortMasks.mask[stage], _mm512_min_ps(v, w), _mm512_max_ps(v, w));
-  }
+  });
   return v;
 }
 
@@ -245,18 +268,17 @@ inline void order_best_first(Candidates* cand) {
                _mm512_mask_cmp_ps_mask(live, cand[r].ck, ninf, _CMP_EQ_OQ)) != 0;
     any = any || tied[r];
   }
-#pragma GCC unroll 10
-  for (int stage = 0; stage < 10; ++stage) {
+  for_each_sort_stage([&](auto stage) {
+    constexpr int j = kSortMasks.j[stage];
     const __mmask16 keeps_max = static_cast<__mmask16>(~kSortMasks.mask[stage]);  // descending
-    const __m512i partner = _mm512_xor_si512(iota32(), _mm512_set1_epi32(kSortMasks.j[stage]));
     for (int r = 0; r < R; ++r) {
-      const __m512 pk = _mm512_permutexvar_ps(partner, cand[r].ck);
-      const __m512i pi = _mm512_permutexvar_epi32(partner, cand[r].ci);
+      const __m512 pk = swap_lanes_by<j>(cand[r].ck);
+      const __m512i pi = swap_lanes_by<j>(cand[r].ci);
       const __mmask16 take = _kxnor_mask16(_mm512_cmp_ps_mask(pk, cand[r].ck, _CMP_GT_OQ), keeps_max);
       cand[r].ck = _mm512_mask_mov_ps(cand[r].ck, take, pk);
       cand[r].ci = _mm512_mask_mov_epi32(cand[r].ci, take, pi);
     }
-  }
+  });
   if (!any) return;
   __m512i inv[R];
   best_first<R>(orig, inv);
