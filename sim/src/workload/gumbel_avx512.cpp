@@ -3,7 +3,8 @@
 // Philox4x32-10 on 8 counters per register, each 32-bit word in the low half of a 64-bit lane, so that
 // _mm512_mul_epu32 gives the full 32x32 -> 64 products with no shuffles (the high halves of the lanes
 // carry garbage that mul_epu32 ignores and the final pack drops). Then the same IEEE operations as
-// Philox::to_unit_open and fast_log (synthetic.hpp), lane by lane, nothing fused (fp-contract=off): the
+// Philox::to_unit_open and fast_log (synthetic.hpp), lane by lane, nothing fused (fp-contract=off; signs
+// folded into fnmsub and the 2^-23 of the uniforms into the log's exponent, both exact): the
 // values are bit-identical to the scalar path (unit test GumbelRow.Avx512MatchesScalar). Rows are
 // generated 128 values at a time (4 independent Philox groups), rows of 64 or 32 values two or four at a
 // time (gumbel_rows_avx512), each block's Philox rounds first, then its log stages.
@@ -23,15 +24,18 @@ namespace moesim::workload_detail {
 
 namespace {
 
-// -fast_log(x) (synthetic.hpp) on 16 lanes, the same operations in the same order; the tables by permutes
-// (only the low 4 bits of the index lanes count).
+// -fast_log(x 2^-Scale) (synthetic.hpp) on 16 lanes, for x 2^-Scale normal: the same operations in the
+// same order, the tables by permutes (only the low 4 bits of the index lanes count). The bits of
+// x 2^-Scale are those of x less Scale << 23, so tmp is x's less kOff + (Scale << 23), and
+// z = (tmp & 0x7fffff) + kOff is the reduced argument (fast_log's ix - (tmp & 0xff800000) written
+// without ix): the uniforms are passed as u 2^23 and never multiplied by 2^-23.
+template <int Scale = 0>
 inline __m512 neg_log16(__m512 x) {
   using namespace log_const;
-  const __m512i ix = _mm512_castps_si512(x);
-  const __m512i tmp = _mm512_sub_epi32(ix, _mm512_set1_epi32(static_cast<int>(kOff)));
+  const __m512i tmp = _mm512_sub_epi32(_mm512_castps_si512(x), _mm512_set1_epi32(static_cast<int>(kOff + (uint32_t{Scale} << 23))));
   const __m512 kf = _mm512_cvtepi32_ps(_mm512_srai_epi32(tmp, 23));
   const __m512i i = _mm512_srli_epi32(tmp, 19);
-  const __m512 z = _mm512_castsi512_ps(_mm512_sub_epi32(ix, _mm512_and_si512(tmp, _mm512_set1_epi32(static_cast<int>(0xff800000u)))));
+  const __m512 z = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_and_si512(tmp, _mm512_set1_epi32(0x007fffff)), _mm512_set1_epi32(static_cast<int>(kOff))));
   const __m512 r = _mm512_fmadd_ps(z, _mm512_permutexvar_ps(i, _mm512_load_ps(kInvC)), _mm512_set1_ps(-1.0f));
   __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(kC5), r, _mm512_set1_ps(kC4));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kC3));
@@ -94,9 +98,15 @@ struct PhiloxRounds {
   }
 };
 
-inline __m512 to_unit_open(__m512i w) {  // Philox::to_unit_open
-  return _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w, 9)), _mm512_set1_ps(0.5f)),
-                       _mm512_set1_ps(1.0f / 8388608.0f));
+// Philox::to_unit_open(w) * 2^23 = (w >> 9) + 0.5, exactly (for neg_log16<23>).
+inline __m512 unit_open_times_2p23(__m512i w) {
+  return _mm512_add_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w, 9)), _mm512_set1_ps(0.5f));
+}
+
+// scale * (logp + g), or logp + g when scale is 1 (the product would be the same bits).
+inline __m512 scaled_logit(__m512 logp, __m512 g, float scale) {
+  const __m512 sum = _mm512_add_ps(logp, g);
+  return scale == 1.0f ? sum : _mm512_mul_ps(_mm512_set1_ps(scale), sum);
 }
 
 inline __mmask16 live_of(int e, int n) {
@@ -113,8 +123,8 @@ inline void gumbel_noise(PhiloxRounds<G>& ph, __m512 (&v)[2 * G]) {
   for (int round = 0; round < 10; ++round) ph.round();
   __m512i w[2 * G];
   ph.words(w);
-  for (int j = 0; j < 2 * G; ++j) v[j] = to_unit_open(w[j]);
-  for (int j = 0; j < 2 * G; ++j) v[j] = neg_log16(v[j]);
+  for (int j = 0; j < 2 * G; ++j) v[j] = unit_open_times_2p23(w[j]);
+  for (int j = 0; j < 2 * G; ++j) v[j] = neg_log16<23>(v[j]);
   for (int j = 0; j < 2 * G; ++j) v[j] = neg_log16(v[j]);
 }
 
@@ -128,7 +138,7 @@ inline void gumbel_block(const RowUniforms::Key& key, int64_t row, int e, int n,
   gumbel_noise(ph, v);
   for (int j = 0; j < 2 * G; ++j) {
     const __mmask16 live = live_of(e + 16 * j, n);
-    if (logp) v[j] = _mm512_mul_ps(_mm512_set1_ps(scale), _mm512_add_ps(_mm512_maskz_loadu_ps(live, logp + e + 16 * j), v[j]));
+    if (logp) v[j] = scaled_logit(_mm512_maskz_loadu_ps(live, logp + e + 16 * j), v[j], scale);
     _mm512_mask_storeu_ps(out + e + 16 * j, live, v[j]);
   }
 }
@@ -150,7 +160,7 @@ inline void gumbel_rows_block(const RowUniforms::Key& key, int64_t row0, const f
   __m512 v[2 * G];
   gumbel_noise(ph, v);  // v[2 g], v[2 g + 1]: values 4 q0s[g] .. + 31 of rows[g], i.e. out + 16 j in order
   for (int j = 0; j < 2 * G; ++j) {
-    if (logp) v[j] = _mm512_mul_ps(_mm512_set1_ps(scale), _mm512_add_ps(_mm512_loadu_ps(logp + (16 * j) % n), v[j]));
+    if (logp) v[j] = scaled_logit(_mm512_loadu_ps(logp + (16 * j) % n), v[j], scale);
     _mm512_storeu_ps(out + 16 * j, v[j]);
   }
 }
