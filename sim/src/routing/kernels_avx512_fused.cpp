@@ -10,7 +10,9 @@ namespace {
 
 using namespace avx512;
 
-// Row max and top-k threshold of R rows (n % 16 == 0): m[r], t[r] (lane_threshold of the lane maxima).
+// Row max and top-k threshold of R rows (n % 16 == 0): m[r], t[r] (lane_threshold of the lane maxima),
+// both read from the sorted lane maxima (the largest is the row max; for the softmax terms only its
+// value counts, not the sign of a zero: x - m and x == m give the same for m = -0 and +0).
 template <int R>
 inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) {
   bool finite = true;
@@ -21,9 +23,10 @@ inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) 
       a = _mm512_max_ps(a, _mm512_loadu_ps(xr + i));
       if (i + 16 < n) b = _mm512_max_ps(b, _mm512_loadu_ps(xr + i + 16));
     }
-    const __m512 lane_max = _mm512_max_ps(a, b);
-    m[r] = _mm512_reduce_max_ps(lane_max);
-    t[r] = lane_threshold(lane_max, k);
+    alignas(64) float sorted[16];
+    _mm512_store_ps(sorted, sort16(_mm512_max_ps(a, b)));
+    m[r] = sorted[15];
+    t[r] = sorted[16 - k];
     finite = finite && std::isfinite(m[r]);
   }
   return finite;
