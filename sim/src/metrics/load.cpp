@@ -32,8 +32,11 @@ BatchLoad measure_load(const Assignments& a, const Placement& p, int devices_per
   // Last token (plus one) that reached each device / node: a set without clearing per token.
   std::vector<int64_t> device_seen(static_cast<size_t>(D), 0);                     // [devices]
   std::vector<int64_t> node_seen(static_cast<size_t>(nodes), 0);                   // [nodes]
+  std::vector<int32_t> node_of(static_cast<size_t>(D));                            // [devices] dev / dpn
+  for (int d = 0; d < D; ++d) node_of[static_cast<size_t>(d)] = d / dpn;
+  int64_t src = 0;  // t * D / tokens, advanced without a division per token
   for (int64_t t = 0; t < a.tokens; ++t) {
-    const int64_t src = t * D / a.tokens;
+    while ((src + 1) * a.tokens <= t * D) ++src;
     for (int s = 0; s < a.slots; ++s) {
       if (!a.is_kept(t, s)) continue;
       const int32_t e = a.expert_at(t, s);
@@ -45,17 +48,17 @@ BatchLoad measure_load(const Assignments& a, const Placement& p, int devices_per
       ++L.device_assignments[static_cast<size_t>(dev)];
       ++L.slot_tokens[static_cast<size_t>(slot)];
       ++L.pair_assignments[static_cast<size_t>(src * D + dev)];
-      if (device_seen[static_cast<size_t>(dev)] != t + 1) {
-        device_seen[static_cast<size_t>(dev)] = t + 1;
-        ++L.pair_tokens[static_cast<size_t>(src * D + dev)];
-        ++L.token_dest_devices;
-      }
-      const int node = dev / dpn;
-      if (node_seen[static_cast<size_t>(node)] != t + 1) {
-        node_seen[static_cast<size_t>(node)] = t + 1;
-        ++L.token_dest_nodes;
-        ++L.pair_node_tokens[static_cast<size_t>(src * nodes + node)];
-      }
+      // First visit of this token to the device / node: counted without a branch (which device comes
+      // next is data, so a branch here would be mispredicted about half the time).
+      const int64_t new_dev = device_seen[static_cast<size_t>(dev)] != t + 1;
+      device_seen[static_cast<size_t>(dev)] = t + 1;
+      L.pair_tokens[static_cast<size_t>(src * D + dev)] += new_dev;
+      L.token_dest_devices += new_dev;
+      const int node = node_of[static_cast<size_t>(dev)];
+      const int64_t new_node = node_seen[static_cast<size_t>(node)] != t + 1;
+      node_seen[static_cast<size_t>(node)] = t + 1;
+      L.token_dest_nodes += new_node;
+      L.pair_node_tokens[static_cast<size_t>(src * nodes + node)] += new_node;
     }
   }
   for (int q = 0; q < p.num_physical(); ++q)
