@@ -213,6 +213,14 @@ inline uint32_t kept_vectors(unsigned kept_groups, int groups, int vpg) {
 // All 16 lanes when bit i of kept_vecs is set, else none.
 inline __mmask16 lanes_if(uint32_t kept_vecs, int i) { return static_cast<__mmask16>(0u - ((kept_vecs >> i) & 1u)); }
 
+// The k-th largest lane maximum over the kept vectors: <= the k-th best key of the kept experts.
+inline float kept_lane_threshold(const float* key, uint32_t kept_vecs, int n, int k) {
+  __m512 lane_max = _mm512_set1_ps(-kInf);
+  for (int i = 0; i < n; i += 16)
+    lane_max = _mm512_mask_max_ps(lane_max, lanes_if(kept_vecs, i / 16), lane_max, _mm512_loadu_ps(key + i));
+  return lane_threshold(lane_max, k);
+}
+
 // A threshold t <= the k-th best key of the kept groups. The top two of every kept group are 2 keep
 // distinct experts, so their k-th largest will do when 2 keep >= k (with 2 keep == k: the smallest
 // second best); else the k-th largest lane maximum over the kept experts (lane_threshold).
@@ -224,10 +232,7 @@ inline float kept_threshold(Top2 top, unsigned kept, const float* key, uint32_t 
                                               _mm512_maskz_compress_ps(static_cast<__mmask16>(kept), top.b));
     return lane_threshold(_mm512_mask_mov_ps(_mm512_set1_ps(-kInf), first_lanes(static_cast<unsigned>(2 * keep)), both), k);
   }
-  __m512 lane_max = _mm512_set1_ps(-kInf);
-  for (int i = 0; i < n; i += 16)
-    lane_max = _mm512_mask_max_ps(lane_max, lanes_if(kept_vecs, i / 16), lane_max, _mm512_loadu_ps(key + i));
-  return lane_threshold(lane_max, k);
+  return kept_lane_threshold(key, kept_vecs, n, k);
 }
 
 // finish_weights16 of two rows of k <= 8 weights side by side (row a in lanes 0-7, row b in 8-15, lanes
@@ -271,17 +276,24 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       if (scored) key = sh.bias ? _mm512_add_ps(sigmoid16(v), _mm512_loadu_ps(sh.bias + i)) : sigmoid16(v);
       _mm512_storeu_ps(keys + r * n + i, key);
     }
+  // Every group kept (plain top-k, TopKRouter's sigmoid path, or topk_group = groups): no group stage.
+  const bool all_kept = sh.keep == sh.groups;
   Top2 top[R];
-  group_top2<R>(keys, n, sh.groups, vpg, top);
-  __m512 score[R];
-  for (int r = 0; r < R; ++r) score[r] = sh.top2 ? _mm512_add_ps(top[r].a, top[r].b) : top[r].a;
   unsigned kept[R];
-  kept_groups<R>(score, sh.groups, sh.keep, kept);
+  if (all_kept) {
+    for (int r = 0; r < R; ++r) kept[r] = (1u << sh.groups) - 1u;
+  } else {
+    group_top2<R>(keys, n, sh.groups, vpg, top);
+    __m512 score[R];
+    for (int r = 0; r < R; ++r) score[r] = sh.top2 ? _mm512_add_ps(top[r].a, top[r].b) : top[r].a;
+    kept_groups<R>(score, sh.groups, sh.keep, kept);
+  }
   uint32_t kept_vecs[R];
   __m512 t[R];
   for (int r = 0; r < R; ++r) {
     kept_vecs[r] = kept_vectors(kept[r], sh.groups, vpg);
-    t[r] = _mm512_set1_ps(kept_threshold(top[r], kept[r], keys + r * n, kept_vecs[r], n, sh.keep, k));
+    t[r] = _mm512_set1_ps(all_kept ? kept_lane_threshold(keys + r * n, kept_vecs[r], n, k)
+                                   : kept_threshold(top[r], kept[r], keys + r * n, kept_vecs[r], n, sh.keep, k));
   }
   // The candidates >= t of the kept vectors only (keep * vpg of them in every row: a fixed trip count),
   // in increasing expert order: each vector's compressed into the lanes after those before it (as

@@ -1,7 +1,8 @@
 // routing/topk.cpp: plain top-k routing (GShard, Mixtral, Qwen-MoE; routing.md section 1).
 // No bias: select on the logits (softmax and sigmoid are increasing), so only the k chosen experts need a
 // score, plus the softmax denominator (one vectorised pass of exp). With a bias: score every expert,
-// select on fp32 score + bias. Weights: the scores of the chosen experts (routing_common.hpp), then
+// select on fp32 score + bias. Sigmoid scores take the group-limited kernel with one group (the same
+// definition). Weights: the scores of the chosen experts (routing_common.hpp), then
 // finish_weights. The kernels (simd.hpp) give the same bits on every instruction set.
 #include "routing/routers.hpp"
 #include "routing/routing_common.hpp"
@@ -31,6 +32,18 @@ class TopKRouter final : public TokenwiseRouter {
       }
       return;
     }
+    // Sigmoid (DeepSeek-V3's scores without the group limit): the fused group-limited kernel with one
+    // group, all kept, is this router's definition: select on the logits (or on s + bias), weights
+    // sigmoid_f32 of the chosen logits, then finish_weights.
+    const GroupLimitedShape one_group{n, 1, n, 1, k, false, bias.empty() ? nullptr : bias.data(), spec_.normalize,
+                                      spec_.scaling};
+    if (spec_.scoring == ScoringFunc::sigmoid && group_limited_fast_shape(one_group)) {
+      for (int64_t t = 0; t < rows; t += kRowsPerCall) {  // the kernel prefetches the rows it reads next
+        const int m = static_cast<int>(std::min<int64_t>(kRowsPerCall, rows - t));
+        kern.group_limited_sigmoid(x + t * n, m, one_group, expert + t * k, weight + t * k, scratch);
+      }
+      return;
+    }
     std::vector<float> prob(bias.empty() ? 0 : static_cast<size_t>(n));  // [experts] one token's scores
     std::vector<float> key(bias.empty() ? 0 : static_cast<size_t>(n));   // [experts] prob + bias
     const Range all{0, n};
@@ -53,7 +66,7 @@ class TopKRouter final : public TokenwiseRouter {
   }
 
  private:
-  static constexpr int kRowsPerCall = 8;  // rows per topk_softmax call (interleaved in fours there)
+  static constexpr int kRowsPerCall = 8;  // rows per fused-kernel call (interleaved in fours there)
 };
 
 }  // namespace
