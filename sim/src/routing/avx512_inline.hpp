@@ -10,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "routing/fast_math.hpp"
+#include "routing/routing_common.hpp"  // finish_weights, for the kernels' rare scalar paths
 #include "routing/simd.hpp"
 
 #include <immintrin.h>

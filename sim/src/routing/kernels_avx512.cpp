@@ -139,7 +139,8 @@ void scores_at_avx512(const float* x, const int32_t* idx, int k, ScoringFunc f, 
 }  // namespace
 
 // kernels_avx512_fused.cpp
-void topk_softmax_avx512(const float* x, int n, int rows, int k, int32_t* idx, float* w, TopKScratch& scratch);
+void topk_softmax_avx512(const float* x, int n, int rows, int k, bool normalize, double scaling, int32_t* idx, float* w,
+                         TopKScratch& scratch);
 void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, int32_t* idx, float* w);
 void group_limited_sigmoid_avx512(const float* x, int rows, const GroupLimitedShape& shape, int32_t* idx, float* w,
                                   TopKScratch& scratch);

@@ -36,10 +36,11 @@ inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) 
 // threshold. Pass 2: softmax denominator (blocks of 64, fast_math.hpp) and the candidates >= t as bit
 // masks. Then per row the candidate experts in a register, best first (order_best_first), their weights.
 template <int R>
-void topk_softmax_rows(const float* x, int n, int k, int32_t* idx, float* w, TopKScratch& scratch) {
+void topk_softmax_rows(const float* x, int n, int k, bool normalize, double scaling, int32_t* idx, float* w,
+                       TopKScratch& scratch) {
   float m[R], t[R];
   if (!max_and_threshold<R>(x, n, k, m, t)) {  // an infinite row max: the limit rule, rare
-    scalar_kernels().topk_softmax(x, n, R, k, idx, w, scratch);
+    scalar_kernels().topk_softmax(x, n, R, k, normalize, scaling, idx, w, scratch);
     return;
   }
   __m512d lo[R], hi[R];
@@ -76,13 +77,15 @@ void topk_softmax_rows(const float* x, int n, int k, int32_t* idx, float* w, Top
       insert_candidates(xr, sel[r], blocks, k, idx + r * k);
       kv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, _mm512_maskz_loadu_epi32(out, idx + r * k), xr, 4);
     }
-    _mm512_mask_storeu_ps(w + r * k, out, times_inv(exp16_le0(_mm512_sub_ps(kv, _mm512_set1_ps(m[r]))), inv_sum));
+    const __m512 wv = _mm512_maskz_mov_ps(out, times_inv(exp16_le0(_mm512_sub_ps(kv, _mm512_set1_ps(m[r]))), inv_sum));
+    _mm512_mask_storeu_ps(w + r * k, out, finish_weights16(wv, normalize, scaling));
   }
 }
 
 }  // namespace
 
-void topk_softmax_avx512(const float* x, int n, int rows, int k, int32_t* idx, float* w, TopKScratch& scratch) {
+void topk_softmax_avx512(const float* x, int n, int rows, int k, bool normalize, double scaling, int32_t* idx, float* w,
+                         TopKScratch& scratch) {
   const Kernels& plain = avx512_kernels();
   if (k > 16 || n % 16 != 0 || n > 256) {
     const Range all{0, n};
@@ -90,12 +93,13 @@ void topk_softmax_avx512(const float* x, int n, int rows, int k, int32_t* idx, f
       const float* xr = x + r * n;
       const float m = plain.topk(xr, &all, 1, k, idx + r * k, scratch);
       plain.scores_at(xr, idx + r * k, k, ScoringFunc::softmax, m, 1.0 / plain.exp_sum(xr, n, m, nullptr), w + r * k);
+      finish_weights(w + r * k, k, normalize, scaling);
     }
     return;
   }
   int r = 0;
-  for (; r + 4 <= rows; r += 4) topk_softmax_rows<4>(x + r * n, n, k, idx + r * k, w + r * k, scratch);
-  for (; r < rows; ++r) topk_softmax_rows<1>(x + r * n, n, k, idx + r * k, w + r * k, scratch);
+  for (; r + 4 <= rows; r += 4) topk_softmax_rows<4>(x + r * n, n, k, normalize, scaling, idx + r * k, w + r * k, scratch);
+  for (; r < rows; ++r) topk_softmax_rows<1>(x + r * n, n, k, normalize, scaling, idx + r * k, w + r * k, scratch);
 }
 
 }  // namespace moesim::routing

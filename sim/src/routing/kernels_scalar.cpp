@@ -88,12 +88,14 @@ void scores_at_scalar(const float* x, const int32_t* idx, int k, ScoringFunc f, 
                                      : static_cast<float>(static_cast<double>(softmax_term(x[idx[s]], m)) * inv);
 }
 
-void topk_softmax_scalar(const float* x, int n, int rows, int k, int32_t* idx, float* w, TopKScratch& scratch) {
+void topk_softmax_scalar(const float* x, int n, int rows, int k, bool normalize, double scaling, int32_t* idx, float* w,
+                         TopKScratch& scratch) {
   const Range all{0, n};
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + r * n;
     const float m = topk_scalar(xr, &all, 1, k, idx + r * k, scratch);
     scores_at_scalar(xr, idx + r * k, k, ScoringFunc::softmax, m, 1.0 / exp_sum_scalar(xr, n, m, nullptr), w + r * k);
+    finish_weights(w + r * k, k, normalize, scaling);
   }
 }
 

@@ -74,8 +74,10 @@ struct Kernels {
   // w[s] = score of expert idx[s] (s < k) as score_row computes it: sigmoid_f32(x), or for softmax
   // fp32(fp64(softmax_term(x, m)) * inv) with m the row max and inv = 1 / exp_sum(x, n, m).
   void (*scores_at)(const float* x, const int32_t* idx, int k, ScoringFunc f, float m, double inv, float* w);
-  // Plain top-k with softmax weights: per row, topk over all n experts, then scores_at (softmax).
-  void (*topk_softmax)(const float* x, int n, int rows, int k, int32_t* idx, float* w, TopKScratch& scratch);
+  // Plain top-k with softmax weights: per row, topk over all n experts, then scores_at (softmax), then
+  // finish_weights (routing_common.hpp) with normalize and scaling.
+  void (*topk_softmax)(const float* x, int n, int rows, int k, bool normalize, double scaling, int32_t* idx, float* w,
+                       TopKScratch& scratch);
   // MoGE with one expert per group and no bias: per row, idx = group_top1 of the logits ([rows, groups]),
   // w = their softmax weights (scores_at).
   void (*group_top1_softmax)(const float* x, int n, int rows, int per_group, int32_t* idx, float* w);

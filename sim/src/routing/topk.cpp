@@ -27,8 +27,7 @@ class TopKRouter final : public TokenwiseRouter {
         const float* xt = x + t * n;
         for (int r = 0; r < m; ++r)
           if (t + r + kPrefetchRows < rows) prefetch_row(xt + (r + kPrefetchRows) * n, n);
-        kern.topk_softmax(xt, n, m, k, expert + t * k, weight + t * k, scratch);
-        for (int r = 0; r < m; ++r) finish_weights(weight + (t + r) * k, k, spec_.normalize, spec_.scaling);
+        kern.topk_softmax(xt, n, m, k, spec_.normalize, spec_.scaling, expert + t * k, weight + t * k, scratch);
       }
       return;
     }
