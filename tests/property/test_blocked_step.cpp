@@ -21,7 +21,7 @@
 namespace moesim {
 namespace {
 
-// 256 experts: blocks of 256 tokens; 64 experts: blocks of 1024 tokens (block_tokens: 256 KB of fp32).
+// 256 experts: blocks of 64 tokens; 64 experts: blocks of 256 tokens (block_tokens: 64 KB of fp32).
 struct Shape {
   int experts, k, groups, topk_group;
 };
@@ -90,12 +90,12 @@ bool same(const Assignments& a, const Assignments& b) {
          std::memcmp(a.weight.data(), b.weight.data(), sizeof(float) * a.weight.size()) == 0;
 }
 
-TEST(BlockedStep, BlockSizeIsAQuarterMegabyteOfLogitsInMultiplesOfEight) {
-  // 256 KB / (4 B x 256 experts) = 256 tokens; / (4 x 64) = 1024; 10 experts: 6553.6 -> 6552 (multiple
-  // of 8); 100000 experts: 0.66 -> at least 8.
-  EXPECT_EQ(block_tokens(256), 256);
-  EXPECT_EQ(block_tokens(64), 1024);
-  EXPECT_EQ(block_tokens(10), 6552);
+TEST(BlockedStep, BlockSizeIs64KBOfLogitsInMultiplesOfEight) {
+  // 64 KB / (4 B x 256 experts) = 64 tokens; / (4 x 64) = 256; 10 experts: 1638.4 -> 1632 (multiple
+  // of 8); 100000 experts: 0.16 -> at least 8.
+  EXPECT_EQ(block_tokens(256), 64);
+  EXPECT_EQ(block_tokens(64), 256);
+  EXPECT_EQ(block_tokens(10), 1632);
   EXPECT_EQ(block_tokens(100000), 8);
 }
 
@@ -134,7 +134,7 @@ TEST(BlockedStep, EveryTokenwiseRouterGivesTheBitsOfGenerateThenRoute) {
         if (!counted) ++blocked_routers, counted = true;
         for (double corr : {0.0, 0.5}) {
           const auto workload = workload_detail::make_synthetic_workload(synthetic(sh.experts, corr));
-          // 2100: two 1024 blocks and a tail at 64 experts, 8 blocks + 52 at 256; 1024 + 3: a 3-token tail.
+          // 2100: 8 blocks of 256 and a tail of 52 at 64 experts, 32 of 64 + 52 at 256; 1027: a 3-token tail.
           for (int64_t tokens : {int64_t{2100}, int64_t{1027}, int64_t{5}}) {
             for (bool with_bias : {false, true}) {
               const std::vector<float> bias = with_bias ? small_bias(sh.experts) : std::vector<float>{};

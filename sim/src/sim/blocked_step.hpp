@@ -21,10 +21,11 @@
 
 namespace moesim {
 
-// Logits per block, in bytes: 256 KB, a quarter of the 1 MB L2 of the machine of bench/README.md, so that
-// the block, the router's scratch and the outputs stay in L2 together (bench/README.md gives the
-// measurements behind the choice).
-inline constexpr int64_t kBlockBytes = int64_t{256} << 10;
+// Logits per block, in bytes: 64 KB, a sixteenth of the 1 MB L2 of the machine of bench/README.md, so that
+// the block, the router's scratch and the outputs stay in L2 together with room to spare, and part of
+// the block is still in L1 when the router reads it (bench/README.md: 64 KB routed 1-8% more tokens per
+// second than 256 KB, end to end, for every target router).
+inline constexpr int64_t kBlockBytes = int64_t{64} << 10;
 
 // Tokens per block for `experts` experts: kBlockBytes of logits, a multiple of 8 tokens (the routers'
 // kernels take rows in fours and eights), at least 8. Depends on `experts` only.
