@@ -75,12 +75,16 @@ AttentionWork attention_stage(const Layout& L, double t, double seqs) {
   return a;
 }
 
+double ring_collective_s(const Layout& L, double wire_bytes, int ranks, bool inside_node) {
+  const Link& link = inside_node ? L.hw.scale_up : L.hw.scale_out;
+  const double bw =
+      link.bandwidth_bytes_per_s * (inside_node ? L.hw.eff.scale_up.value : L.hw.eff.scale_out.value);
+  return wire_bytes / bw + 2.0 * (ranks - 1) * link.latency_s + L.hw.eff.collective_latency.value;
+}
+
 double all_reduce_s(const Layout& L, double bytes, int ranks) {
   if (ranks <= 1) return 0.0;
-  const bool inside = ranks <= L.devices_per_node;
-  const Link& link = inside ? L.hw.scale_up : L.hw.scale_out;
-  const double bw = link.bandwidth_bytes_per_s * (inside ? L.hw.eff.scale_up.value : L.hw.eff.scale_out.value);
-  return 2.0 * (ranks - 1) / ranks * bytes / bw + 2.0 * (ranks - 1) * link.latency_s + L.hw.eff.collective_latency.value;
+  return ring_collective_s(L, 2.0 * (ranks - 1) / ranks * bytes, ranks, ranks <= L.devices_per_node);
 }
 
 Work dense_ffn(const Layout& L, double t) {

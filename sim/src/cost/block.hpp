@@ -39,7 +39,11 @@ struct AttentionWork {
 };
 AttentionWork attention_stage(const Layout& L, double t, double seqs);
 
-// Ring all-reduce of `bytes` per device over `ranks` devices (scale-up inside a node, else scale-out):
+// A ring collective over `ranks` devices that puts wire_bytes on each device's link (scale-up inside a
+// node, else scale-out, at their efficiencies): wire_bytes / bandwidth, 2 (ranks - 1) hop latencies and
+// the collective's software latency.
+double ring_collective_s(const Layout& L, double wire_bytes, int ranks, bool inside_node);
+// Ring all-reduce of `bytes` per device over `ranks` devices (scale-up when ranks <= devices per node):
 // 2 (n-1)/n of the bytes cross each link in 2 (n-1) hops, plus the collective's software latency.
 double all_reduce_s(const Layout& L, double bytes, int ranks);
 

@@ -19,10 +19,9 @@ OptimizerCost optimizer_step(const Layout& L) {
   if (n > 1) {
     const double frac = double(n - 1) / n;
     const double bytes = shards > 1 ? frac * p.replicated * (4.0 + 2.0) : 2.0 * frac * p.replicated * 4.0;
-    const bool inside = L.devices <= L.devices_per_node;
-    const Link& link = inside ? L.hw.scale_up : L.hw.scale_out;
-    const double bw = link.bandwidth_bytes_per_s * (inside ? L.hw.eff.scale_up.value : L.hw.eff.scale_out.value);
-    c.grad_sync_s = bytes / bw + 2.0 * (n - 1) * link.latency_s + L.hw.eff.collective_latency.value;
+    // The gradient ring is costed on scale-up links only when the whole deployment fits in one node (not
+    // when n <= devices per node, as all_reduce_s decides for a TP group).
+    c.grad_sync_s = ring_collective_s(L, bytes, n, L.devices <= L.devices_per_node);
   }
   return c;
 }
