@@ -3,8 +3,7 @@
 // assignments [tokens, slots].
 #include "moesim/registries.hpp"
 #include "moesim/router.hpp"
-#include "moesim/rng.hpp"
-#include "routing/simd.hpp"
+#include "support/router_cases.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,35 +17,9 @@
 namespace moesim {
 namespace {
 
-RouterSpec spec_of(const std::string& name, int experts, int k) {
-  RouterSpec s;
-  s.name = name;
-  s.num_experts = experts;
-  s.k = k;
-  return s;
-}
-
-// rows: one initializer list of logits per token -> scores [tokens, experts].
-Scores scores_of(std::initializer_list<std::vector<double>> rows) {
-  Scores m(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows.begin()->size()));
-  Eigen::Index t = 0;
-  for (const auto& r : rows) {
-    for (size_t e = 0; e < r.size(); ++e) m(t, static_cast<Eigen::Index>(e)) = static_cast<float>(r[e]);
-    ++t;
-  }
-  return m;
-}
-
-Assignments route(const RouterSpec& spec, const Scores& scores, const std::vector<float>& bias = {}) {
-  Registries reg;
-  register_builtin_routers(reg.routers);
-  const RouterEntry& entry = reg.routers.get(spec.name).factory;
-  entry.validate(spec, "test.yaml", "router");
-  ThreadPool pool(1);
-  Assignments out;
-  entry.make(spec)->route(scores, bias, out, pool);
-  return out;
-}
+using test::route;
+using test::scores_of;
+using test::spec_of;
 
 // Token t's slots: experts and weights.
 void expect_token(const Assignments& a, int64_t t, std::vector<int> experts, std::vector<double> weights) {
@@ -408,87 +381,6 @@ TEST(Validate, NamesTheViolatedLimit) {
   expect_invalid(b, "setups[1].router.bias", "3 entries", "the bias needs one entry per expert (4)");
   b.bias = {0, 0, std::numeric_limits<float>::infinity(), 0};
   expect_invalid(b, "setups[1].router.bias[2]", "inf", "bias entries must be finite");
-}
-
-// Random logits: N(0, 1), some rows scaled by 1e30 (extreme but finite) or by 1e-30 (tiny), some
-// quantised to {-1, 0, 1} (ties everywhere), some rows of magnitudes 86 to ~90, all negative or all
-// positive (around the ends of exp_f32's range, -87 and 88.7, where a sigmoid's exp(-x) underflows to
-// 0 or overflows to +inf), a few -inf (masked experts), some rows with one to three +inf, one row of
-// only -inf. scores: [tokens, experts].
-Scores random_scores(int64_t tokens, int experts, uint64_t seed) {
-  const Philox rng(seed, 99);
-  const float inf = std::numeric_limits<float>::infinity();
-  Scores m(tokens, experts);
-  for (int64_t t = 0; t < tokens; ++t)
-    for (int e = 0; e < experts; ++e) {
-      const auto w = rng.words(static_cast<uint64_t>(t * experts + e));
-      float v = static_cast<float>(standard_normal(Philox::to_unit_open_d(w[0]), Philox::to_unit_open_d(w[1])));
-      if (t % 7 == 3) v *= 1e30f;
-      if (t % 13 == 6) v *= 1e-30f;
-      if (t % 5 == 1) v = std::round(v);
-      if (t % 17 == 8) v = ((t / 17) % 2 == 0 ? -1.0f : 1.0f) * (86.0f + std::abs(v));
-      if (w[2] % 61 == 0 && e > 0) v = -inf;
-      if (t % 11 == 5 && w[3] % 97 < 3) v = inf;
-      if (t == 9) v = -inf;
-      m(t, e) = v;
-    }
-  return m;
-}
-
-Assignments route_at(routing::SimdLevel level, const RouterSpec& spec, const Scores& x, const std::vector<float>& bias) {
-  routing::set_simd_level_for_testing(level);
-  Assignments a = route(spec, x, bias);
-  routing::set_simd_level_for_testing(routing::detected_simd_level());
-  return a;
-}
-
-// Every router gives the same experts and the same weight BITS on the portable path as on the path this
-// CPU dispatches to (AVX-512 where available; on other CPUs both are the portable path).
-TEST(Simd, ScalarAndDispatchedPathsAreBitIdentical) {
-  const Scores x256 = random_scores(300, 256, 1), x64 = random_scores(300, 64, 2), x40 = random_scores(100, 40, 3);
-  std::vector<RouterSpec> specs;
-  for (const char* name : {"topk", "moge", "group_limited", "expert_choice", "hash"})
-    for (int variant = 0; variant < 4; ++variant) {  // bit 0: sigmoid, bit 1: normalize and scale 2.5
-      RouterSpec s = spec_of(name, 256, 8);
-      s.groups = std::string(name) == "moge" || std::string(name) == "group_limited" ? 8 : 1;
-      s.topk_group = std::string(name) == "group_limited" ? 4 : 0;
-      s.scoring = (variant & 1) ? ScoringFunc::sigmoid : ScoringFunc::softmax;
-      s.normalize = (variant & 2) != 0;
-      s.scaling = (variant & 2) ? 2.5 : 1.0;
-      s.group_score = (variant == 1 || variant == 2) ? GroupScore::top2_sum : GroupScore::max;
-      specs.push_back(s);
-    }
-  for (RouterSpec s : specs)
-    for (int shape = 0; shape < 3; ++shape) {
-      const Scores& x = shape == 0 ? x256 : shape == 1 ? x64 : x40;
-      s.num_experts = static_cast<int>(x.cols());
-      s.groups = s.groups == 1 ? 1 : (shape == 2 ? 4 : 8);  // 40 experts: 4 groups of 10 (scalar fallbacks)
-      s.k = shape == 2 ? 4 : 8;
-      s.topk_group = s.topk_group == 0 ? 0 : s.groups / 2;
-      for (bool with_bias : {false, true}) {
-        std::vector<float> bias;
-        for (int e = 0; with_bias && e < s.num_experts; ++e) bias.push_back(0.01f * static_cast<float>(e % 7) - 0.03f);
-        const Assignments fast = route_at(routing::detected_simd_level(), s, x, bias);
-        const Assignments slow = route_at(routing::SimdLevel::scalar, s, x, bias);
-        ASSERT_EQ(fast.expert, slow.expert) << s.name << " variant shape " << shape << " bias " << with_bias;
-        ASSERT_EQ(fast.weight.size(), slow.weight.size());
-        EXPECT_EQ(0, std::memcmp(fast.weight.data(), slow.weight.data(), fast.weight.size() * sizeof(float)))
-            << s.name << " shape " << shape << " bias " << with_bias << " sigmoid " << (s.scoring == ScoringFunc::sigmoid);
-      }
-    }
-}
-
-// The fused top-k + softmax kernel routes rows in pairs: an odd token count also exercises the single-row
-// tail, and 1e30-scaled rows the fallback for more than 16 candidates.
-TEST(Simd, FusedTopkSoftmaxOddRowCountIsBitIdentical) {
-  const Scores x = random_scores(301, 256, 5);
-  for (int k : {1, 8, 16}) {
-    const RouterSpec s = spec_of("topk", 256, k);
-    const Assignments fast = route_at(routing::detected_simd_level(), s, x, {});
-    const Assignments slow = route_at(routing::SimdLevel::scalar, s, x, {});
-    ASSERT_EQ(fast.expert, slow.expert) << "k " << k;
-    EXPECT_EQ(0, std::memcmp(fast.weight.data(), slow.weight.data(), fast.weight.size() * sizeof(float))) << "k " << k;
-  }
 }
 
 }  // namespace
