@@ -38,6 +38,14 @@ inline __mmask16 tail_mask(int i, int end) {
 }
 inline __mmask16 first_lanes(unsigned c) { return static_cast<__mmask16>(c >= 16 ? 0xFFFFu : (1u << c) - 1u); }
 
+// Asks for the row `rows` rows after xr (n floats) while this one is worked on: fused kernels call it
+// for each of their rows, so that the misses of the rows two blocks ahead are spread over the work
+// (bench/README.md: 8 rows ahead beat 4, 16 and one burst of prefetches per 8 rows before the call).
+// A prefetch never faults, so the last rows of a batch may ask for lines past its end.
+inline void prefetch_ahead(const float* xr, int n, int rows) {
+  for (int i = 0; i < n; i += 16) __builtin_prefetch(xr + static_cast<int64_t>(rows) * n + i, 0, 3);
+}
+
 // exp_f32 (fast_math.hpp) on 16 lanes of s x, s = -1 when Negate, else 1, for s x <= kOver (softmax
 // terms x - max; sigmoid terms -x): 0 below kUnder and for -inf. Negate folds the sign into the
 // operations that read x, with the same bits (negation is exact and rounding symmetric:

@@ -18,6 +18,7 @@ inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) 
   bool finite = true;
   for (int r = 0; r < R; ++r) {
     const float* xr = x + r * n;
+    prefetch_ahead(xr, n, 2 * R);
     __m512 a = _mm512_loadu_ps(xr), b = _mm512_set1_ps(-kInf);
     for (int i = 16; i < n; i += 32) {  // two chains
       a = _mm512_max_ps(a, _mm512_loadu_ps(xr + i));

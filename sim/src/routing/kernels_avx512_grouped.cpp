@@ -52,7 +52,10 @@ void group_top1_softmax_rows(const float* x, int n, int pg, int32_t* idx, float*
   const int groups = n / pg;
   alignas(64) float gm[R][kMaxMogeExperts / 2 + 16];  // [rows, groups] group maxima
   __m512 lane_max[R];
-  for (int r = 0; r < R; ++r) lane_max[r] = _mm512_set1_ps(-kInf);
+  for (int r = 0; r < R; ++r) {
+    lane_max[r] = _mm512_set1_ps(-kInf);
+    prefetch_ahead(x + r * n, n, 2 * R);
+  }
   if (pg <= 16) {
     const int gpv = 16 / pg;
     __mmask16 starts = 0;  // the first lane of every run

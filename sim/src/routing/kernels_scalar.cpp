@@ -93,6 +93,7 @@ void topk_softmax_scalar(const float* x, int n, int rows, int k, bool normalize,
   const Range all{0, n};
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + r * n;
+    prefetch_row(xr + kPrefetchRows * n, n);  // never faults, also past the batch's end
     const float m = topk_scalar(xr, &all, 1, k, idx + r * k, scratch);
     scores_at_scalar(xr, idx + r * k, k, ScoringFunc::softmax, m, 1.0 / exp_sum_scalar(xr, n, m, nullptr), w + r * k);
     finish_weights(w + r * k, k, normalize, scaling);
@@ -103,6 +104,7 @@ void group_top1_softmax_scalar(const float* x, int n, int rows, int per_group, i
   const int groups = n / per_group;
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + r * n;
+    prefetch_row(xr + kPrefetchRows * n, n);
     int32_t* ix = idx + r * groups;
     group_top1_scalar(xr, n, per_group, ix);
     float m = xr[ix[0]];  // the row max is the largest group max

@@ -26,11 +26,9 @@ class MogeRouter final : public TokenwiseRouter {
     const int per_group = n / groups, k_group = k / groups;
     const Kernels& kern = kernels();
     if (bias.empty() && k_group == 1 && spec_.scoring == ScoringFunc::softmax) {  // Pangu Pro: fused, rows in fours
-      for (int64_t t = 0; t < rows; t += kRowsPerCall) {
+      for (int64_t t = 0; t < rows; t += kRowsPerCall) {  // the kernel prefetches the rows it reads next
         const int m = static_cast<int>(std::min<int64_t>(kRowsPerCall, rows - t));
         const float* xt = x + t * n;
-        for (int r = 0; r < m; ++r)
-          if (t + r + kPrefetchRows < rows) prefetch_row(xt + (r + kPrefetchRows) * n, n);
         kern.group_top1_softmax(xt, n, m, per_group, expert + t * k, weight + t * k);
         for (int r = 0; r < m; ++r) finish_weights(weight + (t + r) * k, k, spec_.normalize, spec_.scaling);
       }

@@ -22,11 +22,9 @@ class TopKRouter final : public TokenwiseRouter {
     const Kernels& kern = kernels();
     TopKScratch scratch(n);
     if (bias.empty() && spec_.scoring == ScoringFunc::softmax) {  // the fast path: fused, rows in fours
-      for (int64_t t = 0; t < rows; t += kRowsPerCall) {
+      for (int64_t t = 0; t < rows; t += kRowsPerCall) {  // the kernel prefetches the rows it reads next
         const int m = static_cast<int>(std::min<int64_t>(kRowsPerCall, rows - t));
         const float* xt = x + t * n;
-        for (int r = 0; r < m; ++r)
-          if (t + r + kPrefetchRows < rows) prefetch_row(xt + (r + kPrefetchRows) * n, n);
         kern.topk_softmax(xt, n, m, k, spec_.normalize, spec_.scaling, expert + t * k, weight + t * k, scratch);
       }
       return;
