@@ -249,6 +249,36 @@ TEST(ExpertChoice, CapacityFactorBelowOneLeavesRequestsUnfilled) {
   EXPECT_EQ(a.dropped_count, 4);
 }
 
+// The router ranks only the tokens above a guess taken from every 8th token, and the whole column when
+// fewer than C are above it. 256 tokens, 16 experts, k 1, factor 1 -> C = 16 (< 256 / 4: the guess is
+// used). Tokens t = 0, 8, ..., 248 (the sampled ones) have logit 10 + t / 256 on expert 0 and 0 elsewhere,
+// every other token all zeros. The guess is the 7th largest sample (16 * 5 / 4 / 8 + 4 = 6 above it), so
+// only 7 tokens reach it: the whole column is ranked. Expert 0 takes the 16 sampled tokens of largest t,
+// 128 .. 248; experts 1-15 score the sampled tokens 1 / (e^(10 + t/256) + 15) < 1/16 and every other token
+// 1/16, so each takes the 16 lowest unsampled tokens 1-7, 9-15, 17, 18 (ties -> lower token), weight 1/16.
+TEST(ExpertChoice, GuessKeepingTooFewTokensFallsBackToTheWholeColumn) {
+  Scores x = Scores::Zero(256, 16);
+  for (int t = 0; t < 256; t += 8) x(t, 0) = 10.0f + static_cast<float>(t) / 256.0f;
+  RouterSpec s = spec_of("expert_choice", 16, 1);
+  s.capacity_factor = 1.0;
+  const Assignments a = route(s, x);
+  EXPECT_EQ(a.slots, 15);
+  for (int t = 0; t < 256; ++t) {
+    const bool sampled = t % 8 == 0, low_unsampled = !sampled && t <= 18;
+    if (sampled && t >= 128) {
+      EXPECT_EQ(a.expert_at(t, 0), 0) << "token " << t;
+      EXPECT_EQ(a.expert_at(t, 1), kNoExpert) << "token " << t;
+    } else if (low_unsampled) {
+      for (int sl = 0; sl < 15; ++sl) {
+        EXPECT_EQ(a.expert_at(t, sl), sl + 1) << "token " << t;
+        EXPECT_NEAR(a.weight_at(t, sl), 1.0 / 16, 1e-7) << "token " << t;
+      }
+    } else {
+      EXPECT_EQ(a.expert_at(t, 0), kNoExpert) << "token " << t;
+    }
+  }
+}
+
 // Hash: identical rows (tokens 0, 2) get identical experts; each token gets 3 distinct experts;
 // weights 1/k * scaling = 1/3 * 1.5 = 0.5.
 TEST(Hash, SameContentSameDistinctExperts) {

@@ -7,6 +7,8 @@
 #include "routing/routing_common.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <vector>
 
 namespace moesim::routing {
 
@@ -59,17 +61,39 @@ class ExpertChoiceRouter final : public Router {
   }
 
   // picked: [experts, cap] token ids: expert e's cap best tokens (higher score, then lower token).
+  // When an expert keeps under a quarter of the tokens, a guess g (from every 8th token's score, the
+  // one with a quarter more than cap / 8 samples above it) lets only the tokens with scores >= g into
+  // the ranking: if at least cap of them are, the cap-th best score is >= g and the cap best tokens are
+  // all among them, ranked as before; otherwise (rare) the whole column is ranked. Only the speed
+  // depends on the guess: nth_element over the column was 55% of the router's time.
   void pick_tokens(const std::vector<float>& prob_t, int64_t tokens, int64_t cap, ThreadPool& pool,
                    std::vector<int32_t>& picked) const {
+    constexpr int64_t kStride = 8;  // sample every kStride-th token for the guess
     const int n = spec_.num_experts;
     picked.resize(static_cast<size_t>(n * cap));  // every entry is written below
     pool.parallel_for(n, kExpertGrain, [&](int64_t begin, int64_t end) {
       thread_local std::vector<Candidate<float>> column;  // [tokens] (score, token), kept per thread
+      thread_local std::vector<float> sample;             // [tokens / kStride] scores for the guess
       column.resize(static_cast<size_t>(tokens));
       for (int64_t e = begin; e < end; ++e) {
         const float* p = prob_t.data() + e * tokens;
-        for (int64_t t = 0; t < tokens; ++t) column[t] = {p[t], static_cast<int32_t>(t)};
-        std::nth_element(column.begin(), column.begin() + cap, column.end(), ranks_before<float>);
+        int64_t kept = 0;
+        if (cap * 4 < tokens) {
+          sample.clear();
+          for (int64_t t = 0; t < tokens; t += kStride) sample.push_back(p[t]);
+          const auto at = std::min<int64_t>(static_cast<int64_t>(sample.size()) - 1, cap * 5 / 4 / kStride + 4);
+          std::nth_element(sample.begin(), sample.begin() + at, sample.end(), std::greater<float>());
+          const float guess = sample[static_cast<size_t>(at)];
+          for (int64_t t = 0; t < tokens; ++t) {  // no branch: every token written, the kept ones advance
+            column[kept] = {p[t], static_cast<int32_t>(t)};
+            kept += p[t] >= guess;
+          }
+        }
+        if (kept < cap) {
+          for (int64_t t = 0; t < tokens; ++t) column[t] = {p[t], static_cast<int32_t>(t)};
+          kept = tokens;
+        }
+        std::nth_element(column.begin(), column.begin() + cap, column.begin() + kept, ranks_before<float>);
         for (int64_t c = 0; c < cap; ++c) picked[e * cap + c] = column[c].index;
       }
     });
