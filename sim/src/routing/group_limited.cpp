@@ -6,7 +6,8 @@
 //   Gate takes topk(2).sum whenever the bias exists, which it does for V3);
 //   keep the topk_group best groups (tie -> lower group), mask the rest with -inf;
 //   top-k of the masked (biased) scores; weights = s there, normalised if asked, times scaling.
-// Sigmoid scores on groups of a multiple of 16 experts (DeepSeek-V3): the fused group_limited_sigmoid kernel.
+// Groups of a multiple of 16 experts take the fused group_limited kernel: sigmoid scores (DeepSeek-V3),
+// or softmax scores with no bias and group_score max (DeepSeek-V2, keys the logits).
 // With no bias and group_score max the selection runs on the logits (same order as s, see
 // routing_common.hpp); a top-2 sum needs the scores themselves (a sum of sigmoids does not order groups
 // as the sum of logits does), so top2_sum selects on fp32 s (+ bias).
@@ -29,12 +30,14 @@ class GroupLimitedRouter final : public TokenwiseRouter {
     const bool keys_are_scores = !bias.empty() || top2;  // else the keys are the logits
     const Kernels& kern = kernels();
     TopKScratch scratch(n);
+    const bool softmax = spec_.scoring == ScoringFunc::softmax;
     const GroupLimitedShape shape{n,    groups, per_group, spec_.topk_group == 0 ? groups : spec_.topk_group, k,
-                                  top2, bias.empty() ? nullptr : bias.data(), spec_.normalize, spec_.scaling};
-    if (spec_.scoring == ScoringFunc::sigmoid && group_limited_fast_shape(shape)) {  // DeepSeek-V3: fused
+                                  top2, bias.empty() ? nullptr : bias.data(), spec_.normalize, spec_.scaling, softmax};
+    // DeepSeek-V3 (sigmoid) or V2 (softmax, group max, no bias, selection on the logits): fused.
+    if ((!softmax || !keys_are_scores) && group_limited_fast_shape(shape)) {
       for (int64_t t = 0; t < rows; t += kRowsPerCall) {  // the kernel prefetches the rows it reads next
         const int m = static_cast<int>(std::min<int64_t>(kRowsPerCall, rows - t));
-        kern.group_limited_sigmoid(x + t * n, m, shape, expert + t * k, weight + t * k, scratch);
+        kern.group_limited(x + t * n, m, shape, expert + t * k, weight + t * k, scratch);
       }
       return;
     }
@@ -79,7 +82,7 @@ class GroupLimitedRouter final : public TokenwiseRouter {
   }
 
  private:
-  static constexpr int kRowsPerCall = 8;  // rows per group_limited_sigmoid call
+  static constexpr int kRowsPerCall = 8;  // rows per group_limited kernel call
 
   // score: [groups]. Writes the expert ranges of the topk_group best groups (higher score, then lower
   // group) in increasing order, adjacent groups merged, into ranges; returns how many.

@@ -142,13 +142,13 @@ void scores_at_avx512(const float* x, const int32_t* idx, int k, ScoringFunc f, 
 void topk_softmax_avx512(const float* x, int n, int rows, int k, bool normalize, double scaling, int32_t* idx, float* w,
                          TopKScratch& scratch);
 void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, int32_t* idx, float* w);
-void group_limited_sigmoid_avx512(const float* x, int rows, const GroupLimitedShape& shape, int32_t* idx, float* w,
+void group_limited_avx512(const float* x, int rows, const GroupLimitedShape& shape, int32_t* idx, float* w,
                                   TopKScratch& scratch);
 
 const Kernels& avx512_kernels() {
   static const Kernels k{topk_avx512,         exp_sum_avx512,    sigmoid_avx512,      sigmoid_bias_avx512,
                          group_scores_avx512, group_top1_avx512, scores_at_avx512,    topk_softmax_avx512,
-                         group_top1_softmax_avx512, group_limited_sigmoid_avx512};
+                         group_top1_softmax_avx512, group_limited_avx512};
   return k;
 }
 

@@ -238,6 +238,14 @@ inline float kept_threshold(Top2 top, unsigned kept, const float* key, uint32_t 
   return kept_lane_threshold(key, kept_vecs, n, k);
 }
 
+// times_inv of two rows side by side: lanes 0-7 by inv_a, lanes 8-15 by inv_b.
+inline __m512 times_inv_pair8(__m512 e, double inv_a, double inv_b) {
+  const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(e)), _mm512_set1_pd(inv_a)));
+  const __m256 hi = _mm512_cvtpd_ps(
+      _mm512_mul_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))), _mm512_set1_pd(inv_b)));
+  return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+}
+
 // finish_weights16 of two rows of k <= 8 weights side by side (row a in lanes 0-7, row b in 8-15, lanes
 // >= k of each half 0), both rows at once with the same fp64 operations: with zeros in the upper 8
 // lanes, sum_lanes' first fold leaves the row as it is; then lane j + lane j + 4, that + lane j + 2,
@@ -264,11 +272,14 @@ inline __m512 finish_weights_pair8(__m512 w, bool normalize, double scaling) {
 // R rows of a fast shape (group_limited_fast_shape), every stage interleaving the rows (one row's
 // chain alone would leave the core idle): the selection keys (into keys, [R, n]); each group's top two;
 // the kept groups; a threshold and the candidates >= it; the candidates best first; weights
-// sigmoid_f32 of the chosen logits.
+// sigmoid_f32 of the chosen logits, or with sh.softmax their softmax terms over the row (scores_at's:
+// row max, then exp_sum in its fixed order).
 template <int R>
 void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys) {
   const int n = sh.n, k = sh.k, vpg = sh.per_group / 16, blocks = (n + 63) / 64;
   const bool scored = sh.bias != nullptr || sh.top2;
+  __m512 lane_max[R];  // softmax: the row max, lane by lane
+  for (int r = 0; r < R; ++r) lane_max[r] = _mm512_set1_ps(-kInf);
   for (int i = 0; i < n; i += 16)
     for (int r = 0; r < R; ++r) {
       // The same line of the row R ahead: each load here feeds a long sigmoid chain, so few would be in
@@ -277,6 +288,7 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       const __m512 v = _mm512_loadu_ps(x + r * n + i);
       __m512 key = v;
       if (scored) key = sh.bias ? _mm512_add_ps(sigmoid16(v), _mm512_loadu_ps(sh.bias + i)) : sigmoid16(v);
+      if (sh.softmax) lane_max[r] = _mm512_max_ps(lane_max[r], v);
       _mm512_storeu_ps(keys + r * n + i, key);
     }
   // Every group kept (plain top-k, TopKRouter's sigmoid path, or topk_group = groups): no group stage.
@@ -335,13 +347,24 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       chosen[r] = _mm512_maskz_loadu_epi32(out, ix);
     }
   }
+  float m[R];
+  double inv[R];
+  if (sh.softmax)
+    for (int r = 0; r < R; ++r) {
+      m[r] = _mm512_reduce_max_ps(lane_max[r]);
+      inv[r] = 1.0 / avx512_kernels().exp_sum(x + r * n, n, m[r], nullptr);
+    }
   if (k <= 8 && R % 2 == 0) {  // two rows' weights in one register: half the gathers and sigmoids
     const __mmask16 out2 = static_cast<__mmask16>(out | (out << 8));
     for (int r = 0; r < R; r += 2) {
       const __m512i both = _mm512_inserti32x8(
           chosen[r], _mm512_castsi512_si256(_mm512_add_epi32(chosen[r + 1], _mm512_set1_epi32(n))), 1);
       const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out2, both, x + r * n, 4);
-      const __m512 wv = finish_weights_pair8(_mm512_maskz_mov_ps(out2, sigmoid16(v)), sh.normalize, sh.scaling);
+      const __m512 s = sh.softmax ? times_inv_pair8(softmax_term16(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(m[r]),
+                                                                                          _mm512_set1_ps(m[r + 1]))),
+                                                    inv[r], inv[r + 1])
+                                  : sigmoid16(v);
+      const __m512 wv = finish_weights_pair8(_mm512_maskz_mov_ps(out2, s), sh.normalize, sh.scaling);
       _mm512_mask_storeu_ps(w + r * k, out, wv);
       _mm512_mask_storeu_ps(w + (r + 1) * k, out, _mm512_castps256_ps512(_mm512_extractf32x8_ps(wv, 1)));
     }
@@ -349,7 +372,8 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
   }
   for (int r = 0; r < R; ++r) {
     const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, chosen[r], x + r * n, 4);
-    const __m512 s = _mm512_maskz_mov_ps(out, sigmoid16(v));  // lanes >= k: 0, for the sum
+    const __m512 s = _mm512_maskz_mov_ps(  // lanes >= k: 0, for the sum
+        out, sh.softmax ? times_inv(softmax_term16(v, _mm512_set1_ps(m[r])), inv[r]) : sigmoid16(v));
     _mm512_mask_storeu_ps(w + r * k, out, finish_weights16(s, sh.normalize, sh.scaling));
   }
 }
@@ -366,9 +390,9 @@ void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, i
   for (; r < rows; ++r) group_top1_softmax_rows<1>(x + r * n, n, per_group, idx + r * groups, w + r * groups);
 }
 
-void group_limited_sigmoid_avx512(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w,
+void group_limited_avx512(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w,
                                   TopKScratch& scratch) {
-  if (!group_limited_fast_shape(sh)) return scalar_kernels().group_limited_sigmoid(x, rows, sh, idx, w, scratch);
+  if (!group_limited_fast_shape(sh)) return scalar_kernels().group_limited(x, rows, sh, idx, w, scratch);
   float* keys = scratch.key.data();  // [4, n]
   int r = 0;
   for (; r + 4 <= rows; r += 4) group_limited_rows<4>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys);

@@ -130,7 +130,7 @@ int kept_ranges(const float* score, const GroupLimitedShape& sh, Range* ranges) 
   return n;
 }
 
-void group_limited_sigmoid_scalar(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w,
+void group_limited_scalar(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w,
                                   TopKScratch& scratch) {
   const int n = sh.n;
   const bool scored_keys = sh.bias != nullptr || sh.top2;
@@ -151,7 +151,13 @@ void group_limited_sigmoid_scalar(const float* x, int rows, const GroupLimitedSh
     group_scores_scalar(kv, sh.groups, sh.per_group, sh.top2, group_score);
     const int n_ranges = kept_ranges(group_score, sh, ranges);
     topk_scalar(kv, ranges, n_ranges, sh.k, idx + r * sh.k, scratch);
-    for (int j = 0; j < sh.k; ++j) w[r * sh.k + j] = sigmoid_f32(xr[idx[r * sh.k + j]]);
+    if (sh.softmax) {  // keys are the logits: the row max is the largest group max
+      const float m = *std::max_element(group_score, group_score + sh.groups);
+      scores_at_scalar(xr, idx + r * sh.k, sh.k, ScoringFunc::softmax, m, 1.0 / exp_sum_scalar(xr, n, m, nullptr),
+                       w + r * sh.k);
+    } else {
+      for (int j = 0; j < sh.k; ++j) w[r * sh.k + j] = sigmoid_f32(xr[idx[r * sh.k + j]]);
+    }
     finish_weights(w + r * sh.k, sh.k, sh.normalize, sh.scaling);
   }
 }
@@ -176,7 +182,7 @@ std::atomic<int> g_forced{-1};  // -1: use the detected level
 const Kernels& scalar_kernels() {
   static const Kernels k{topk_scalar,         exp_sum_scalar,          sigmoid_scalar,      sigmoid_bias_scalar,
                          group_scores_scalar, group_top1_scalar,       scores_at_scalar,    topk_softmax_scalar,
-                         group_top1_softmax_scalar, group_limited_sigmoid_scalar};
+                         group_top1_softmax_scalar, group_limited_scalar};
   return k;
 }
 

@@ -38,13 +38,15 @@ struct TopKScratch {
   std::vector<float> score;    // [4 rows, experts + pad] scores
 };
 
-// The fused group-limited kernel's problem (DeepSeek-V3 Gate, sigmoid scores; group_limited.cpp).
+// The fused group-limited kernel's problem (DeepSeek-V3 Gate with sigmoid scores, DeepSeek-V2's with
+// softmax; group_limited.cpp).
 struct GroupLimitedShape {
   int n = 0, groups = 0, per_group = 0, keep = 0, k = 0;  // experts, groups, experts per group, groups kept, top-k
   bool top2 = false;                                   // group score: top-2 sum (else max) of the keys
   const float* bias = nullptr;                         // [n] selection bias, or null
   bool normalize = false;                              // the weights as finish_weights leaves them
   double scaling = 1.0;
+  bool softmax = false;  // scores softmax over all n experts (then no bias and no top2: keys are the logits); else sigmoid
 };
 
 // The shapes on which the AVX-512 group-limited kernel is fast (it gives the same bits on any shape, via
@@ -81,12 +83,13 @@ struct Kernels {
   // MoGE with one expert per group and no bias: per row, idx = group_top1 of the logits ([rows, groups]),
   // w = their softmax weights (scores_at).
   void (*group_top1_softmax)(const float* x, int n, int rows, int per_group, int32_t* idx, float* w);
-  // DeepSeek-V3 group-limited routing with sigmoid scores s = sigmoid_f32(x): keys = s + bias (s when
-  // bias is null) if bias or top2, else the logits; the `keep` best groups by group_scores (higher, then
-  // lower group); the top k keys of their experts into idx; w = s there, then finish_weights
-  // (routing_common.hpp) with the shape's normalize and scaling.
-  void (*group_limited_sigmoid)(const float* x, int rows, const GroupLimitedShape& shape, int32_t* idx, float* w,
-                                TopKScratch& scratch);
+  // Group-limited routing with sigmoid scores s = sigmoid_f32(x) (DeepSeek-V3), or with shape.softmax
+  // softmax scores (scores_at's, over all n experts; DeepSeek-V2): keys = s + bias (s when bias is null)
+  // if bias or top2, else the logits; the `keep` best groups by group_scores (higher, then lower group);
+  // the top k keys of their experts into idx; w = s there, then finish_weights (routing_common.hpp) with
+  // the shape's normalize and scaling.
+  void (*group_limited)(const float* x, int rows, const GroupLimitedShape& shape, int32_t* idx, float* w,
+                        TopKScratch& scratch);
 };
 
 const Kernels& scalar_kernels();

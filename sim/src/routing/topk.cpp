@@ -37,7 +37,7 @@ class TopKRouter final : public TokenwiseRouter {
     if (spec_.scoring == ScoringFunc::sigmoid && group_limited_fast_shape(one_group)) {
       for (int64_t t = 0; t < rows; t += kRowsPerCall) {  // the kernel prefetches the rows it reads next
         const int m = static_cast<int>(std::min<int64_t>(kRowsPerCall, rows - t));
-        kern.group_limited_sigmoid(x + t * n, m, one_group, expert + t * k, weight + t * k, scratch);
+        kern.group_limited(x + t * n, m, one_group, expert + t * k, weight + t * k, scratch);
       }
       return;
     }
