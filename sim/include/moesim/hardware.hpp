@@ -5,7 +5,9 @@
 
 #include "moesim/deployment.hpp"
 
+#include <array>
 #include <string>
+#include <string_view>
 
 namespace moesim {
 
@@ -39,6 +41,29 @@ struct Efficiencies {
   Calibrated kernel_latency;        // seconds per kernel: launch, pipeline fill and drain on top of its roofline
   Calibrated step_overhead;         // seconds per step the host adds on the critical path
 };
+
+// The calibrated efficiencies by their keys in a hardware file, in file order, for the reader and the
+// reports; fraction: a value in (0, 1] (else seconds, or a ratio that may exceed 1).
+struct EfficiencyField {
+  std::string_view key;
+  Calibrated Efficiencies::*member;
+  bool fraction;
+};
+inline constexpr std::array<EfficiencyField, 13> kEfficiencyFields = {{
+    {"gemm", &Efficiencies::gemm, true},
+    {"gemm_8bit", &Efficiencies::gemm_8bit, true},
+    {"grouped_gemm", &Efficiencies::grouped_gemm, true},
+    {"attention", &Efficiencies::attention, true},
+    {"memory", &Efficiencies::memory, true},
+    {"scale_up", &Efficiencies::scale_up, true},
+    {"scale_out", &Efficiencies::scale_out, true},
+    {"scale_up_low_latency", &Efficiencies::scale_up_low_latency, true},
+    {"all_to_all_latency", &Efficiencies::all_to_all_latency, false},
+    {"collective_latency", &Efficiencies::collective_latency, false},
+    {"comm_compute_share", &Efficiencies::comm_compute_share, false},
+    {"kernel_latency", &Efficiencies::kernel_latency, false},
+    {"step_overhead", &Efficiencies::step_overhead, false},
+}};
 
 struct HardwareSpec {
   std::string name, description, source;

@@ -19,6 +19,13 @@ using schema::kHardware;
 constexpr const auto& kNominal = schema::kHardwareNominal;
 constexpr const auto& kLink = schema::kHardwareLink;
 constexpr const auto& kCalibrated = schema::kHardwareCalibrated;
+// The key list --set and check_keys use and the fields the reader fills are the same names, in order.
+static_assert([] {
+  if (kCalibrated.size() != kEfficiencyFields.size()) return false;
+  for (size_t i = 0; i < kCalibrated.size(); ++i)
+    if (kCalibrated[i] != kEfficiencyFields[i].key) return false;
+  return true;
+}());
 constexpr const auto& kEntry = schema::kHardwareEntry;
 constexpr const auto& kPrice = schema::kHardwarePrice;
 
@@ -78,25 +85,13 @@ void read_nominal(const YAML::Node& n, HardwareSpec& h, const std::string& file,
 void read_efficiencies(const YAML::Node& n, Efficiencies& e, const std::string& file, const std::string& key) {
   require_map(n, file, key);
   check_keys(n, kCalibrated, file, key);
-  const auto cal = [&](const char* k, bool fraction) {
-    return read_calibrated(required(n, k, file, key), fraction, file, child_key(key, k));
-  };
-  e.gemm = cal("gemm", true);
-  e.gemm_8bit = cal("gemm_8bit", true);
-  e.grouped_gemm = cal("grouped_gemm", true);
-  e.attention = cal("attention", true);
-  e.memory = cal("memory", true);
-  e.scale_up = cal("scale_up", true);
-  e.scale_out = cal("scale_out", true);
-  e.scale_up_low_latency = cal("scale_up_low_latency", true);
-  e.all_to_all_latency = cal("all_to_all_latency", false);
-  e.collective_latency = cal("collective_latency", false);
-  e.comm_compute_share = cal("comm_compute_share", false);
+  for (const EfficiencyField& f : kEfficiencyFields) {
+    const std::string k(f.key);
+    e.*f.member = read_calibrated(required(n, k, file, key), f.fraction, file, child_key(key, k));
+  }
   if (e.comm_compute_share.value >= 1.0)
     throw Error(file, child_key(child_key(key, "comm_compute_share"), "value"), node_text(n["comm_compute_share"]["value"]),
                 "expected a fraction of the compute units in [0, 1)");
-  e.kernel_latency = cal("kernel_latency", false);
-  e.step_overhead = cal("step_overhead", false);
 }
 
 HardwareSpec convert(const YAML::Node& n, const std::string& file, const std::string& key) {

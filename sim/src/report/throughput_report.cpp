@@ -18,6 +18,25 @@ std::string fmt(const char* f, double v) {
 
 double gib(double b) { return b / (1024.0 * 1024.0 * 1024.0); }
 
+// What a calibrated value makes of the nominal figures, for `list hardware --detail`.
+std::string reach(const HardwareSpec& h, Calibrated Efficiencies::*m) {
+  const Efficiencies& e = h.eff;
+  const double v = (e.*m).value;
+  if (m == &Efficiencies::gemm) return fmt("%.0f TFLOP/s BF16", h.flops_bf16 * v / 1e12);
+  if (m == &Efficiencies::gemm_8bit)
+    return fmt("%.0f TFLOP/s FP8, ", h.flops_fp8 * v / 1e12) + fmt("%.0f TOP/s INT8", h.flops_int8 * v / 1e12);
+  if (m == &Efficiencies::grouped_gemm) return fmt("x%.2f of the dense GEMM rates", v);
+  if (m == &Efficiencies::attention) return fmt("%.0f TFLOP/s", h.flops_bf16 * v / 1e12);
+  if (m == &Efficiencies::memory) return fmt("%.0f GB/s", h.memory_bandwidth_bytes_per_s * v / 1e9);
+  if (m == &Efficiencies::scale_up) return fmt("%.0f GB/s", h.scale_up.bandwidth_bytes_per_s * v / 1e9);
+  if (m == &Efficiencies::scale_out) return fmt("%.1f GB/s", h.scale_out.bandwidth_bytes_per_s * v / 1e9);
+  if (m == &Efficiencies::scale_up_low_latency) return fmt("%.0f GB/s", h.scale_up.bandwidth_bytes_per_s * v / 1e9);
+  if (m == &Efficiencies::comm_compute_share) return fmt("%.0f%% of compute", v * 100);
+  if (m == &Efficiencies::kernel_latency) return fmt("%.1f us per kernel", v * 1e6);
+  if (m == &Efficiencies::step_overhead) return fmt("%.1f us per step", v * 1e6);
+  return fmt("%.1f us", v * 1e6);  // all_to_all_latency, collective_latency
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, double>> throughput_figures(const ThroughputResult& t, Phase phase) {
@@ -103,19 +122,8 @@ ordered_json hardware_json(const HardwareSpec& h) {
   j["nominal"] = {{"flops_bf16", h.flops_bf16}, {"flops_fp8", h.flops_fp8}, {"flops_int8", h.flops_int8},
                   {"memory_bytes", h.memory_bytes}, {"memory_bandwidth_bytes_per_s", h.memory_bandwidth_bytes_per_s},
                   {"devices_per_node", h.devices_per_node}, {"scale_up", link(h.scale_up)}, {"scale_out", link(h.scale_out)}};
-  j["calibrated"] = {{"gemm", cal(e.gemm)},
-                     {"gemm_8bit", cal(e.gemm_8bit)},
-                     {"grouped_gemm", cal(e.grouped_gemm)},
-                     {"attention", cal(e.attention)},
-                     {"memory", cal(e.memory)},
-                     {"scale_up", cal(e.scale_up)},
-                     {"scale_out", cal(e.scale_out)},
-                     {"scale_up_low_latency", cal(e.scale_up_low_latency)},
-                     {"all_to_all_latency", cal(e.all_to_all_latency)},
-                     {"collective_latency", cal(e.collective_latency)},
-                     {"comm_compute_share", cal(e.comm_compute_share)},
-                     {"kernel_latency", cal(e.kernel_latency)},
-                     {"step_overhead", cal(e.step_overhead)}};
+  j["calibrated"] = ordered_json::object();
+  for (const EfficiencyField& f : kEfficiencyFields) j["calibrated"][std::string(f.key)] = cal(e.*f.member);
   // What the cost model uses: nominal x calibrated.
   j["achievable"] = {{"gemm_bf16_flops", h.flops_bf16 * e.gemm.value},
                      {"gemm_fp8_flops", h.flops_fp8 * e.gemm_8bit.value},
@@ -159,26 +167,11 @@ void write_hardware_detail(const HardwareSpec& h, std::ostream& os) {
      << h.devices_per_node << " per node\n";
   os << "           scale-up " << link(h.scale_up) << "\n           scale-out " << link(h.scale_out) << "\n";
   os << "  calibrated (value -> what the model reaches; source):\n";
-  struct Entry { const char* key; const Calibrated* c; std::string reach; };
-  const Entry entries[] = {
-      {"gemm", &e.gemm, fmt("%.0f TFLOP/s BF16", h.flops_bf16 * e.gemm.value / 1e12)},
-      {"gemm_8bit", &e.gemm_8bit, fmt("%.0f TFLOP/s FP8, ", h.flops_fp8 * e.gemm_8bit.value / 1e12) +
-                                      fmt("%.0f TOP/s INT8", h.flops_int8 * e.gemm_8bit.value / 1e12)},
-      {"grouped_gemm", &e.grouped_gemm, fmt("x%.2f of the dense GEMM rates", e.grouped_gemm.value)},
-      {"attention", &e.attention, fmt("%.0f TFLOP/s", h.flops_bf16 * e.attention.value / 1e12)},
-      {"memory", &e.memory, fmt("%.0f GB/s", h.memory_bandwidth_bytes_per_s * e.memory.value / 1e9)},
-      {"scale_up", &e.scale_up, fmt("%.0f GB/s", h.scale_up.bandwidth_bytes_per_s * e.scale_up.value / 1e9)},
-      {"scale_out", &e.scale_out, fmt("%.1f GB/s", h.scale_out.bandwidth_bytes_per_s * e.scale_out.value / 1e9)},
-      {"scale_up_low_latency", &e.scale_up_low_latency,
-       fmt("%.0f GB/s", h.scale_up.bandwidth_bytes_per_s * e.scale_up_low_latency.value / 1e9)},
-      {"all_to_all_latency", &e.all_to_all_latency, fmt("%.1f us", e.all_to_all_latency.value * 1e6)},
-      {"collective_latency", &e.collective_latency, fmt("%.1f us", e.collective_latency.value * 1e6)},
-      {"comm_compute_share", &e.comm_compute_share, fmt("%.0f%% of compute", e.comm_compute_share.value * 100)},
-      {"kernel_latency", &e.kernel_latency, fmt("%.1f us per kernel", e.kernel_latency.value * 1e6)},
-      {"step_overhead", &e.step_overhead, fmt("%.1f us per step", e.step_overhead.value * 1e6)},
-  };
-  for (const Entry& x : entries)
-    os << "    " << pad(x.key, 21) << pad(fmt("%.4g", x.c->value), 9) << pad("-> " + x.reach, 34) << x.c->source << "\n";
+  for (const EfficiencyField& f : kEfficiencyFields) {
+    const Calibrated& c = e.*f.member;
+    os << "    " << pad(std::string(f.key), 21) << pad(fmt("%.4g", c.value), 9) << pad("-> " + reach(h, f.member), 34)
+       << c.source << "\n";
+  }
   os << "  price: " << fmt("$%.3f", h.usd_per_hour) << " per device-hour (" << h.price_date << "): " << h.price_source << "\n";
 }
 
