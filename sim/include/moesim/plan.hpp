@@ -103,6 +103,10 @@ std::string plan_sampling_note(const PlanRequest& req, const PlanResult& r);
 // Pareto frontier of (latency, throughput) points: true where no other point has lower-or-equal latency
 // and higher-or-equal throughput, one of them strictly. O(n log n).
 std::vector<bool> pareto_frontier(const std::vector<double>& latency, const std::vector<double>& throughput);
+// pareto_frontier within groups: points compete only with those of the same group[i]; a point with
+// include[i] false is in no group and never on a frontier. All four: one entry per point.
+std::vector<bool> pareto_frontier_by_group(const std::vector<std::string>& group, const std::vector<bool>& include,
+                                           const std::vector<double>& latency, const std::vector<double>& throughput);
 // The same over ParetoPoints, separately per hardware; sets on_frontier.
 void mark_pareto_frontier(std::vector<ParetoPoint>& points);
 

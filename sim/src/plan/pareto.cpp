@@ -28,15 +28,27 @@ std::vector<bool> pareto_frontier(const std::vector<double>& latency, const std:
   return on;
 }
 
-void mark_pareto_frontier(std::vector<ParetoPoint>& points) {
-  std::map<std::string, std::vector<size_t>> by_hw;
-  for (size_t i = 0; i < points.size(); ++i) by_hw[points[i].hardware].push_back(i);
-  for (const auto& [hw, idx] : by_hw) {
+std::vector<bool> pareto_frontier_by_group(const std::vector<std::string>& group, const std::vector<bool>& include,
+                                           const std::vector<double>& latency, const std::vector<double>& throughput) {
+  std::map<std::string, std::vector<size_t>> members;
+  for (size_t i = 0; i < group.size(); ++i)
+    if (include[i]) members[group[i]].push_back(i);
+  std::vector<bool> on(group.size(), false);
+  for (const auto& [g, idx] : members) {
     std::vector<double> lat, thr;
-    for (size_t i : idx) lat.push_back(points[i].latency_s), thr.push_back(points[i].tokens_per_s_per_device);
-    const std::vector<bool> on = pareto_frontier(lat, thr);
-    for (size_t k = 0; k < idx.size(); ++k) points[idx[k]].on_frontier = on[k];
+    for (size_t i : idx) lat.push_back(latency[i]), thr.push_back(throughput[i]);
+    const std::vector<bool> front = pareto_frontier(lat, thr);
+    for (size_t k = 0; k < idx.size(); ++k) on[idx[k]] = front[k];
   }
+  return on;
+}
+
+void mark_pareto_frontier(std::vector<ParetoPoint>& points) {
+  std::vector<std::string> hw;
+  std::vector<double> lat, thr;
+  for (const ParetoPoint& p : points) hw.push_back(p.hardware), lat.push_back(p.latency_s), thr.push_back(p.tokens_per_s_per_device);
+  const std::vector<bool> on = pareto_frontier_by_group(hw, std::vector<bool>(points.size(), true), lat, thr);
+  for (size_t i = 0; i < points.size(); ++i) points[i].on_frontier = on[i];
 }
 
 }  // namespace moesim

@@ -258,15 +258,17 @@ std::vector<PlanCandidate> enumerate(const PlanRequest& req) {
 
 // Pareto frontier per hardware and phase over the costed candidates.
 void mark_frontier(std::vector<PlanCandidate>& cs) {
-  std::map<std::pair<std::string, Phase>, std::vector<size_t>> groups;
-  for (size_t i = 0; i < cs.size(); ++i)
-    if (cs[i].rejected.empty()) groups[{cs[i].hardware, cs[i].phase}].push_back(i);
-  for (const auto& [g, idx] : groups) {
-    std::vector<double> lat, thr;
-    for (size_t i : idx) lat.push_back(cs[i].latency_p99_s), thr.push_back(cs[i].tokens_per_s_per_device);
-    const auto on = pareto_frontier(lat, thr);
-    for (size_t k = 0; k < idx.size(); ++k) cs[idx[k]].on_frontier = on[k];
+  std::vector<std::string> group;
+  std::vector<bool> costed;
+  std::vector<double> lat, thr;
+  for (const PlanCandidate& c : cs) {
+    group.push_back(std::string(to_string(c.phase)) + " " + c.hardware);
+    costed.push_back(c.rejected.empty());
+    lat.push_back(c.latency_p99_s);
+    thr.push_back(c.tokens_per_s_per_device);
   }
+  const std::vector<bool> on = pareto_frontier_by_group(group, costed, lat, thr);
+  for (size_t i = 0; i < cs.size(); ++i) cs[i].on_frontier = on[i];
 }
 
 }  // namespace
