@@ -106,13 +106,14 @@ inline __m512 block_sum(const __m512* t, int nv) {
 }
 
 // fp32(fp64(e) * inv) on 16 lanes.
-inline __m512 times_inv(__m512 e, double inv) {
-  const __m512d d = _mm512_set1_pd(inv);
-  const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(e)), d));
-  const __m256 hi =
-      _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))), d));
+// ... with lanes 0-7 times inv_lo and lanes 8-15 times inv_hi (two rows of k <= 8 side by side).
+inline __m512 times_inv_halves(__m512 e, double inv_lo, double inv_hi) {
+  const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(e)), _mm512_set1_pd(inv_lo)));
+  const __m256 hi = _mm512_cvtpd_ps(
+      _mm512_mul_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))), _mm512_set1_pd(inv_hi)));
   return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
 }
+inline __m512 times_inv(__m512 e, double inv) { return times_inv_halves(e, inv, inv); }
 
 // finish_weights (routing_common.hpp) of k <= 16 weights in a register (lanes >= k: 0): the fp64 sum in
 // lanes s % 16 folded pairwise, then fp32(fp64(w) * f).
@@ -127,12 +128,47 @@ inline __m512 finish_weights16(__m512 w, bool normalize, double scaling) {
   return times_inv(w, f);
 }
 
+// finish_weights16 of two rows of k <= 8 weights side by side (row a in lanes 0-7, row b in 8-15, lanes
+// >= k of each half 0), both rows at once with the same fp64 operations: with zeros in the upper 8
+// lanes, sum_lanes' first fold leaves the row as it is; then lane j + lane j + 4, that + lane j + 2,
+// that + lane j + 1 (the halves' 128-bit pieces swapped by shuffles), and fp32(fp64(w) * f).
+inline __m512 finish_weights_pair8(__m512 w, bool normalize, double scaling) {
+  if (!normalize && scaling == 1.0) return w;
+  const __m512d a = _mm512_cvtps_pd(_mm512_castps512_ps256(w));
+  const __m512d b = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(w), 1)));
+  __m512d fa = _mm512_set1_pd(scaling), fb = fa;
+  if (normalize) {
+    const __m512d s4 = _mm512_add_pd(_mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(1, 0, 1, 0)),   // a0-3 | b0-3
+                                     _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(3, 2, 3, 2)));  // a4-7 | b4-7
+    const __m512d s2 = _mm512_add_pd(s4, _mm512_shuffle_f64x2(s4, s4, _MM_SHUFFLE(2, 3, 0, 1)));
+    const __m512d s1 = _mm512_add_pd(s2, _mm512_permute_pd(s2, 0x55));  // lane 0: row a's sum, lane 4: b's
+    const __mmask8 positive = _mm512_cmp_pd_mask(s1, _mm512_setzero_pd(), _CMP_GT_OQ);
+    const __m512d f = _mm512_mask_div_pd(fa, positive, fa, s1);
+    fa = _mm512_permutexvar_pd(_mm512_set1_epi64(0), f);
+    fb = _mm512_permutexvar_pd(_mm512_set1_epi64(4), f);
+  }
+  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_mul_pd(a, fa))),
+                            _mm512_cvtpd_ps(_mm512_mul_pd(b, fb)), 1);
+}
+
 // Lane i <- lane i ^ j.
 inline __m512 swap_lanes(__m512 v, int j) {
   return _mm512_permutexvar_ps(_mm512_xor_si512(iota32(), _mm512_set1_epi32(j)), v);
 }
 inline __m512i swap_lanes(__m512i v, int j) {
   return _mm512_permutexvar_epi32(_mm512_xor_si512(iota32(), _mm512_set1_epi32(j)), v);
+}
+
+// Within each run of pg lanes (pg = 1, 2, 4, 8, 16): the run's max in every lane, by a butterfly.
+inline __m512 segment_max(__m512 v, int pg) {
+  for (int j = 1; j < pg; j *= 2) v = _mm512_max_ps(v, swap_lanes(v, j));
+  return v;
+}
+// The first lane of every run of pg lanes (pg divides 16).
+inline __mmask16 run_starts(int pg) {
+  __mmask16 starts = 0;
+  for (int lane = 0; lane < 16; lane += pg) starts = static_cast<__mmask16>(starts | (1u << lane));
+  return starts;
 }
 
 // Blend masks of the bitonic network below: stage (p, j) for p = 2, 4, 8, 16 and j = p/2 .. 1; lane i

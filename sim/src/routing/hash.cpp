@@ -6,38 +6,12 @@
 #include "routing/routing_common.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <vector>
 
 namespace moesim::routing {
 
 namespace {
-
-// hash_row of R rows of n values at once (rows r at x + r * n), their multiply chains side by side (one
-// row's chain of n / 2 dependent multiplies alone leaves the core idle): the values of hash_row, which
-// stays the definition (the router's tests compare the two).
-template <int R>
-inline void hash_rows(const float* x, int n, uint64_t* h) {
-  for (int r = 0; r < R; ++r) h[r] = 0x6a09e667f3bcc908ULL ^ static_cast<uint64_t>(n);
-  int i = 0;
-  for (; i + 1 < n; i += 2)
-    for (int r = 0; r < R; ++r) {
-      uint64_t w;
-      std::memcpy(&w, x + static_cast<int64_t>(r) * n + i, sizeof w);
-      h[r] = (h[r] ^ w) * 0x9fb21c651e98df25ULL;
-      h[r] ^= h[r] >> 29;
-    }
-  for (int r = 0; r < R; ++r) {
-    if (i < n) {
-      uint32_t w;
-      std::memcpy(&w, x + static_cast<int64_t>(r) * n + i, sizeof w);
-      h[r] = (h[r] ^ w) * 0x9fb21c651e98df25ULL;
-      h[r] ^= h[r] >> 29;
-    }
-    h[r] = mix64(h[r]);
-  }
-}
 
 class HashRouter final : public TokenwiseRouter {
  public:

@@ -81,11 +81,9 @@ void group_scores_avx512(const float* key, int groups, int per_group, bool top2,
     // Groups of 2, 4 or 8, max scores (DeepSeek-V2's group_limited_greedy on 64 experts in groups of 8): a
     // segmented max inside each register, its first lane per group compressed out.
     const int gpv = 16 / per_group;
-    __mmask16 starts = 0;
-    for (int lane = 0; lane < 16; lane += per_group) starts = static_cast<__mmask16>(starts | (1u << lane));
+    const __mmask16 starts = run_starts(per_group);
     for (int i = 0, g = 0; i < n; i += 16, g += gpv) {
-      __m512 s = _mm512_loadu_ps(key + i);
-      for (int j = 1; j < per_group; j *= 2) s = _mm512_max_ps(s, swap_lanes(s, j));
+      const __m512 s = segment_max(_mm512_loadu_ps(key + i), per_group);
       _mm512_mask_storeu_ps(score + g, first_lanes(static_cast<unsigned>(gpv)), _mm512_maskz_compress_ps(starts, s));
     }
     return;
@@ -120,8 +118,7 @@ void group_top1_avx512(const float* key, int n, int per_group, int32_t* idx) {
   int g = 0;
   for (int i = 0; i < n; i += 16) {
     const __m512 v = _mm512_loadu_ps(key + i);
-    __m512 s = v;
-    for (int j = 1; j < per_group; j *= 2) s = _mm512_max_ps(s, swap_lanes(s, j));
+    const __m512 s = segment_max(v, per_group);
     const unsigned eq = _mm512_cmp_ps_mask(v, s, _CMP_EQ_OQ);
     for (int lane = 0; lane < 16; lane += per_group) idx[g++] = i + lane + __builtin_ctz((eq >> lane) & seg_mask);
   }

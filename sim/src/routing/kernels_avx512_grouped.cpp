@@ -14,8 +14,7 @@ using namespace avx512;
 // Within each run of pg lanes (pg = 2, 4, 8, 16): its max in every lane (smax), and in every lane the
 // lowest lane of the run that attains it (lane), by butterflies of max and min.
 inline void segment_argmax(__m512 v, int pg, __m512& smax, __m512i& lane) {
-  __m512 s = v;
-  for (int j = 1; j < pg; j *= 2) s = _mm512_max_ps(s, swap_lanes(s, j));
+  const __m512 s = segment_max(v, pg);
   __m512i li = _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, s, _CMP_EQ_OQ), _mm512_set1_epi32(16), iota32());
   for (int j = 1; j < pg; j *= 2) li = _mm512_min_epi32(li, swap_lanes(li, j));
   smax = s;
@@ -30,7 +29,7 @@ constexpr int kMaxMogeExperts = 256;
 inline float group_argmax_wide(const float* x, int vpg, int32_t& at) {
   __m512 m = _mm512_loadu_ps(x);
   for (int v = 1; v < vpg; ++v) m = _mm512_max_ps(m, _mm512_loadu_ps(x + 16 * v));
-  for (int j = 1; j < 16; j *= 2) m = _mm512_max_ps(m, swap_lanes(m, j));
+  m = segment_max(m, 16);
   at = 0;  // not reached on NaN-free rows: the max is one of them
   for (int c = 0; c < vpg; c += 4) {
     uint64_t eq = 0;
@@ -58,8 +57,7 @@ void group_top1_softmax_rows(const float* x, int n, int pg, int32_t* idx, float*
   }
   if (pg <= 16) {
     const int gpv = 16 / pg;
-    __mmask16 starts = 0;  // the first lane of every run
-    for (int lane = 0; lane < 16; lane += pg) starts = static_cast<__mmask16>(starts | (1u << lane));
+    const __mmask16 starts = run_starts(pg);
     const __mmask16 per_vec = first_lanes(static_cast<unsigned>(gpv));
     for (int i = 0, g = 0; i < n; i += 16, g += gpv)
       for (int r = 0; r < R; ++r) {
@@ -238,37 +236,6 @@ inline float kept_threshold(Top2 top, unsigned kept, const float* key, uint32_t 
   return kept_lane_threshold(key, kept_vecs, n, k);
 }
 
-// times_inv of two rows side by side: lanes 0-7 by inv_a, lanes 8-15 by inv_b.
-inline __m512 times_inv_pair8(__m512 e, double inv_a, double inv_b) {
-  const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(e)), _mm512_set1_pd(inv_a)));
-  const __m256 hi = _mm512_cvtpd_ps(
-      _mm512_mul_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))), _mm512_set1_pd(inv_b)));
-  return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
-}
-
-// finish_weights16 of two rows of k <= 8 weights side by side (row a in lanes 0-7, row b in 8-15, lanes
-// >= k of each half 0), both rows at once with the same fp64 operations: with zeros in the upper 8
-// lanes, sum_lanes' first fold leaves the row as it is; then lane j + lane j + 4, that + lane j + 2,
-// that + lane j + 1 (the halves' 128-bit pieces swapped by shuffles), and fp32(fp64(w) * f).
-inline __m512 finish_weights_pair8(__m512 w, bool normalize, double scaling) {
-  if (!normalize && scaling == 1.0) return w;
-  const __m512d a = _mm512_cvtps_pd(_mm512_castps512_ps256(w));
-  const __m512d b = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(w), 1)));
-  __m512d fa = _mm512_set1_pd(scaling), fb = fa;
-  if (normalize) {
-    const __m512d s4 = _mm512_add_pd(_mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(1, 0, 1, 0)),   // a0-3 | b0-3
-                                     _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(3, 2, 3, 2)));  // a4-7 | b4-7
-    const __m512d s2 = _mm512_add_pd(s4, _mm512_shuffle_f64x2(s4, s4, _MM_SHUFFLE(2, 3, 0, 1)));
-    const __m512d s1 = _mm512_add_pd(s2, _mm512_permute_pd(s2, 0x55));  // lane 0: row a's sum, lane 4: b's
-    const __mmask8 positive = _mm512_cmp_pd_mask(s1, _mm512_setzero_pd(), _CMP_GT_OQ);
-    const __m512d f = _mm512_mask_div_pd(fa, positive, fa, s1);
-    fa = _mm512_permutexvar_pd(_mm512_set1_epi64(0), f);
-    fb = _mm512_permutexvar_pd(_mm512_set1_epi64(4), f);
-  }
-  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_mul_pd(a, fa))),
-                            _mm512_cvtpd_ps(_mm512_mul_pd(b, fb)), 1);
-}
-
 // R rows of a fast shape (group_limited_fast_shape), every stage interleaving the rows (one row's
 // chain alone would leave the core idle): the selection keys (into keys, [R, n]); each group's top two;
 // the kept groups; a threshold and the candidates >= it; the candidates best first; weights
@@ -360,7 +327,7 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       const __m512i both = _mm512_inserti32x8(
           chosen[r], _mm512_castsi512_si256(_mm512_add_epi32(chosen[r + 1], _mm512_set1_epi32(n))), 1);
       const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out2, both, x + r * n, 4);
-      const __m512 s = sh.softmax ? times_inv_pair8(softmax_term16(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(m[r]),
+      const __m512 s = sh.softmax ? times_inv_halves(softmax_term16(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(m[r]),
                                                                                           _mm512_set1_ps(m[r + 1]))),
                                                     inv[r], inv[r + 1])
                                   : sigmoid16(v);
