@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cmath>
 #include <string>
 
 namespace moesim::cli {

@@ -39,5 +39,4 @@ class MpiWorld {
   [[noreturn]] virtual void abort(int code);
 };
 
-
 }  // namespace moesim::cli

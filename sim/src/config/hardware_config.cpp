@@ -19,13 +19,6 @@ using schema::kHardware;
 constexpr const auto& kNominal = schema::kHardwareNominal;
 constexpr const auto& kLink = schema::kHardwareLink;
 constexpr const auto& kCalibrated = schema::kHardwareCalibrated;
-// The key list --set and check_keys use and the fields the reader fills are the same names, in order.
-static_assert([] {
-  if (kCalibrated.size() != kEfficiencyFields.size()) return false;
-  for (size_t i = 0; i < kCalibrated.size(); ++i)
-    if (kCalibrated[i] != kEfficiencyFields[i].key) return false;
-  return true;
-}());
 constexpr const auto& kEntry = schema::kHardwareEntry;
 constexpr const auto& kPrice = schema::kHardwarePrice;
 

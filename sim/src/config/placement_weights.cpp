@@ -74,7 +74,8 @@ std::vector<std::vector<double>> trace_loads(const std::string& path, const Mode
                                              const std::string& steps_key, const std::string& file) {
   const fs::path p(path);  // a TensorRT-LLM dump (its directory or meta_info.json), else SGLang's JSON
   const bool trtllm = fs::is_directory(p) || p.filename() == "meta_info.json";
-  const std::unique_ptr<trace::CountsSource> src = trace::open_counts(trtllm ? "trtllm" : "sglang_json", path, m.num_experts, m.top_k);
+  const std::unique_ptr<trace::CountsSource> src =
+      trtllm ? trace::open_trtllm(path, m.num_experts, m.top_k) : trace::open_sglang_json(path, m.num_experts, m.top_k);
   const size_t first_layer = first_row(static_cast<size_t>(src->layers), m, path, src->layers_field, "weights_from_trace");
   const int64_t first = steps.empty() ? 0 : steps[0], end = steps.empty() ? src->steps : steps[1];
   if (end > src->steps)

@@ -2,6 +2,8 @@
 // each). Used both by the strict converters and by the --set path checker.
 #pragma once
 
+#include "moesim/hardware.hpp"
+
 #include <array>
 #include <string_view>
 
@@ -65,11 +67,12 @@ inline constexpr std::array<K, 7> kHardwareInline = {"preset", "name", "descript
 inline constexpr std::array<K, 8> kHardwareNominal = {"flops_bf16",       "flops_fp8",        "flops_int8", "memory_bytes",
                                                       "memory_bandwidth", "devices_per_node", "scale_up",   "scale_out"};
 inline constexpr std::array<K, 3> kHardwareLink = {"name", "bandwidth", "latency"};
-inline constexpr std::array<K, 13> kHardwareCalibrated = {"gemm",           "gemm_8bit",          "grouped_gemm",
-                                                          "attention",      "memory",             "scale_up",
-                                                          "scale_out",      "scale_up_low_latency", "all_to_all_latency",
-                                                          "collective_latency", "comm_compute_share", "kernel_latency",
-                                                          "step_overhead"};
+// The calibrated efficiencies' keys: those of kEfficiencyFields (moesim/hardware.hpp), in its order.
+inline constexpr auto kHardwareCalibrated = [] {
+  std::array<K, kEfficiencyFields.size()> keys{};
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = kEfficiencyFields[i].key;
+  return keys;
+}();
 inline constexpr std::array<K, 2> kHardwareEntry = {"value", "source"};
 inline constexpr std::array<K, 3> kHardwarePrice = {"usd_per_hour", "source", "date"};
 

@@ -114,16 +114,16 @@ LayerCost RooflineCost::moe_layer(const BatchLoad& load, const Placement& placem
     }
     const double t_fwd = block_wall_s(fwd, mb, share);
     const double total = t_fwd + (passes_.training ? block_wall_s(bwd, mb, share) : 0.0);
-    const double compute = mb * (fwd.attention + fwd.moe + (passes_.training ? bwd.attention + bwd.moe : 0.0));
+    const double compute = mb * (fwd.attention + fwd.moe + (bwd.attention + bwd.moe));  // bwd: 0 unless training
     c.routed_s += mb * passes_.all(routed.s) / R;
-    c.dispatch_s += mb * (fwd.dispatch + (passes_.training ? bwd.dispatch : 0.0)) / R;
+    c.dispatch_s += mb * (fwd.dispatch + bwd.dispatch) / R;
     c.dispatch_forward_s += mb * fwd.dispatch / R;
     c.combine_forward_s += mb * fwd.combine / R;
     c.dispatch_scale_up_bytes += dc.intra * disp_b / R;
     c.dispatch_scale_out_bytes += dc.inter * disp_b / R;
     c.combine_scale_up_bytes += dc.intra * comb_b / R;
     c.combine_scale_out_bytes += dc.inter * comb_b / R;
-    c.combine_s += mb * (fwd.combine + (passes_.training ? bwd.combine : 0.0)) / R;
+    c.combine_s += mb * (fwd.combine + bwd.combine) / R;
     exposed += total - compute;
     sum_s += total;
     fwd_sum += t_fwd;

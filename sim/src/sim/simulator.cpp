@@ -40,7 +40,7 @@ int64_t expert_param_bytes(const ScenarioSpec& spec) {
 // layer_weight (placement.weights_file / weights_from_trace; config checked it covers every MoE layer).
 // make: the placement of a spec (the same the dynamics use to rebalance).
 std::vector<Placement> initial_placements(const PlacementSpec& ps, int layers,
-                                          const std::function<Placement(const PlacementSpec&)>& make) {
+                                          const SetupDynamics::Replace& make) {
   if (ps.layer_weight.empty()) return std::vector<Placement>(static_cast<size_t>(layers), make(ps));
   MOESIM_CHECK(ps.layer_weight.size() >= static_cast<size_t>(layers), "layer_weight covers fewer layers than simulated");
   std::vector<Placement> out;

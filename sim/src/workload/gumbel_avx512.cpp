@@ -46,8 +46,8 @@ inline __m512 neg_log16(__m512 x) {
   return _mm512_add_ps(_mm512_fnmsub_ps(kf, _mm512_set1_ps(kLn2), _mm512_permutexvar_ps(i, _mm512_load_ps(kLogC))), neg_l);
 }
 
-// Philox4x32-10 on G independent groups of 8 counters side by side (so that their dependency chains
-// overlap), one round at a time, so that a caller can interleave other work with the rounds.
+// Philox4x32-10 on G independent groups of 8 counters side by side, so that their dependency chains
+// overlap (gumbel_noise runs the 10 rounds, then the words in output order).
 template <int G>
 struct PhiloxRounds {
   __m512i x0[G], x1[G], x2[G], x3[G];
