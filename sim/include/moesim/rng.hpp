@@ -28,9 +28,7 @@ class Philox {
     return {r[0], r[1], r[2], r[3]};
   }
 
-  // Uniform in the open interval (0, 1) from a 32-bit word: (k + 0.5) / 2^23 for the top 23 bits k,
-  // so 2^-24 <= u <= 1 - 2^-24, exactly representable in float (never 0, never 1).
-  static float to_unit_open(uint32_t w) { return (static_cast<float>(w >> 9) + 0.5f) * (1.0f / 8388608.0f); }
+  // Uniform in the open interval (0, 1) from a 32-bit word: (w + 0.5) / 2^32 in double.
   static double to_unit_open_d(uint32_t w) { return (static_cast<double>(w) + 0.5) * (1.0 / 4294967296.0); }
 
  private:

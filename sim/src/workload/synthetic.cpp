@@ -18,11 +18,11 @@
 // c = 1 gives every token of a sequence the same logits; 0 < c < 1 is a blend (no longer Gumbel,
 // so the selection law is only approximately p).
 //
-// Determinism: value [t, e] depends only on (seed, step, layer, t, e). Philox key = seed, stream =
-// mix64 of (step, layer, purpose), counter = (t << 32) | (e / 4), word e % 4: all 4 words of each
-// Philox call are used (RowUniforms computes 16 counters at once). The transform is an elementwise
-// pure function, so the chunking (fixed token chunks over the thread pool) cannot change any bit,
-// nor can the batch size: row t is the same in a batch of 300 tokens and in one of 1000.
+// Determinism: value [t, e] depends only on (seed, step, layer, t, e). ARS-7 (workload/ars.hpp) key =
+// seed, counter = {e / 4, t, stream} with stream = mix64 of (step, layer, purpose), word e % 4: all 4
+// words of each counter are used. The transform is an elementwise pure function, so the chunking (fixed
+// token chunks over the thread pool) cannot change any bit, nor can the batch size: row t is the same in
+// a batch of 300 tokens and in one of 1000.
 #include "workload/synthetic.hpp"
 
 #include "workload/huge_pages.hpp"
@@ -38,7 +38,7 @@ namespace {
 
 constexpr int64_t kTokensPerChunk = 256;  // tokens per parallel_for chunk
 
-// The rows of one batch (step, layer): value [t, e] from the token's (and its sequence's) Philox words.
+// The rows of one batch (step, layer): value [t, e] from the token's (and its sequence's) ARS words.
 class SyntheticRows final : public BatchRows {
  public:
   SyntheticRows(const WorkloadInput& in, int64_t step, int layer, const float* logp, std::vector<float> own_logp)
@@ -137,7 +137,7 @@ void require(bool ok, const std::string& key, double value, const std::string& p
 
 void gumbel_row_scalar(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out) {
   rng.fill(row, n, out);
-  for (int e = 0; e < n; ++e) out[e] = -fast_log(-fast_log(out[e]));
+  for (int e = 0; e < n; ++e) out[e] = -fast_log<4>(-fast_log<5>(out[e]));
   if (logp) {
     for (int e = 0; e < n; ++e) out[e] = scale * (logp[e] + out[e]);
   }
