@@ -131,10 +131,6 @@ inline void gumbel_tail(const AvxKey& k, const Reg* g, int m, const float* logp,
   gumbel_regs<kRegsPerBlock>(k, padded, logp, scale);
 }
 
-}  // namespace
-
-namespace {
-
 constexpr int kMaxFullRegs = 32;  // rows of up to 512 values take the full-register path
 
 // Rows of n = 16 P values (P <= kMaxFullRegs): every register full, the registers of consecutive rows
