@@ -1,7 +1,9 @@
 // routing/kernels_scalar.cpp: the portable kernels, and the run-time choice of kernels (simd.hpp).
-// The fp32 arithmetic here is the definition the AVX-512 kernels reproduce bit for bit.
+// The fp32 arithmetic here is the definition the AVX-512 kernels reproduce bit for bit. Each kernel is
+// cloned for x86-64-v3 (core/clones.hpp), the same bits with FMA instructions and AVX2 loops.
 #pragma GCC optimize("fp-contract=off")
 
+#include "core/clones.hpp"
 #include "routing/fast_math.hpp"
 #include "routing/routing_common.hpp"
 #include "routing/simd.hpp"
@@ -13,6 +15,7 @@ namespace moesim::routing {
 
 namespace {
 
+MOESIM_X86_64_V3_CLONE
 float topk_scalar(const float* key, const Range* ranges, int n_ranges, int k, int32_t* idx, TopKScratch& scratch) {
   int n = 0;
   for (int r = 0; r < n_ranges; ++r) n += ranges[r].end - ranges[r].begin;
@@ -29,6 +32,7 @@ float topk_scalar(const float* key, const Range* ranges, int n_ranges, int k, in
 }
 
 // The order of fast_math.hpp: blocks of 64, lane j adds (t0 + t1) + (t2 + t3) in fp32, fp64 lane sums.
+MOESIM_X86_64_V3_CLONE
 double exp_sum_scalar(const float* x, int n, float m, float* e_out) {
   double lane[kSumLanes] = {};
   for (int b = 0; b < n; b += kSumBlock)
@@ -46,10 +50,12 @@ double exp_sum_scalar(const float* x, int n, float m, float* e_out) {
   return lane[0];
 }
 
+MOESIM_X86_64_V3_CLONE
 void sigmoid_scalar(const float* x, int n, float* s) {
   for (int e = 0; e < n; ++e) s[e] = sigmoid_f32(x[e]);
 }
 
+MOESIM_X86_64_V3_CLONE
 void sigmoid_bias_scalar(const float* x, const float* bias, int n, float* s, float* key) {
   for (int e = 0; e < n; ++e) {
     s[e] = sigmoid_f32(x[e]);
@@ -57,6 +63,7 @@ void sigmoid_bias_scalar(const float* x, const float* bias, int n, float* s, flo
   }
 }
 
+MOESIM_X86_64_V3_CLONE
 void group_scores_scalar(const float* key, int groups, int per_group, bool top2, float* score) {
   for (int g = 0; g < groups; ++g) {
     const float* v = key + g * per_group;
@@ -73,6 +80,7 @@ void group_scores_scalar(const float* key, int groups, int per_group, bool top2,
   }
 }
 
+MOESIM_X86_64_V3_CLONE
 void group_top1_scalar(const float* key, int n, int per_group, int32_t* idx) {
   for (int g = 0; g * per_group < n; ++g) {
     int best = g * per_group;
@@ -82,12 +90,14 @@ void group_top1_scalar(const float* key, int n, int per_group, int32_t* idx) {
   }
 }
 
+MOESIM_X86_64_V3_CLONE
 void scores_at_scalar(const float* x, const int32_t* idx, int k, ScoringFunc f, float m, double inv, float* w) {
   for (int s = 0; s < k; ++s)
     w[s] = f == ScoringFunc::sigmoid ? sigmoid_f32(x[idx[s]])
                                      : static_cast<float>(static_cast<double>(softmax_term(x[idx[s]], m)) * inv);
 }
 
+MOESIM_X86_64_V3_CLONE
 void topk_softmax_scalar(const float* x, int n, int rows, int k, bool normalize, double scaling, int32_t* idx, float* w,
                          TopKScratch& scratch) {
   const Range all{0, n};
@@ -100,6 +110,7 @@ void topk_softmax_scalar(const float* x, int n, int rows, int k, bool normalize,
   }
 }
 
+MOESIM_X86_64_V3_CLONE
 void group_top1_softmax_scalar(const float* x, int n, int rows, int per_group, int32_t* idx, float* w) {
   const int groups = n / per_group;
   for (int r = 0; r < rows; ++r) {
@@ -130,6 +141,7 @@ int kept_ranges(const float* score, const GroupLimitedShape& sh, Range* ranges) 
   return n;
 }
 
+MOESIM_X86_64_V3_CLONE
 void group_limited_scalar(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w,
                                   TopKScratch& scratch) {
   const int n = sh.n;

@@ -23,7 +23,11 @@
 // words of each counter are used. The transform is an elementwise pure function, so the chunking (fixed
 // token chunks over the thread pool) cannot change any bit, nor can the batch size: row t is the same in
 // a batch of 300 tokens and in one of 1000.
+#pragma GCC optimize("fp-contract=off")  // the portable generator defines the bits (core/clones.hpp)
+
 #include "workload/synthetic.hpp"
+
+#include "core/clones.hpp"
 
 #include "workload/huge_pages.hpp"
 
@@ -135,12 +139,8 @@ void require(bool ok, const std::string& key, double value, const std::string& p
 
 }  // namespace
 
-// Two clones chosen at load time: one for x86-64-v3 CPUs (AVX2 and FMA: the fmas are instructions and the
-// loops vectorise, about 20x faster than the libm fmaf calls of baseline x86-64), the other for the rest;
-// every operation is correctly rounded either way, so both give the same bits.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
+// Cloned for x86-64-v3 (core/clones.hpp): about 10x faster there than baseline x86-64's libm fmaf calls.
+MOESIM_X86_64_V3_CLONE
 void gumbel_row_scalar(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out) {
   rng.fill(row, n, out);
   for (int e = 0; e < n; ++e) out[e] = -fast_log<4>(-fast_log<5>(out[e]));
