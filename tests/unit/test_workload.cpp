@@ -284,22 +284,32 @@ namespace {
 
 // The AVX-512 generator gives the same bits as the portable one (uniforms, fast_log twice, scale and
 // popularity), for row lengths with partial registers and rows far apart.
+// Both AVX-512 variants (with VAES and VBMI; with AES-NI only, as on Cascade Lake), where this CPU can
+// run them.
+std::vector<workload_detail::GumbelRowFn> avx512_row_variants() {
+  std::vector<workload_detail::GumbelRowFn> out;
+  if (workload_detail::gumbel_avx512_supported()) out.push_back(workload_detail::gumbel_row_avx512);
+  if (workload_detail::gumbel_avx512_aesni_supported()) out.push_back(workload_detail::gumbel_row_avx512_aesni);
+  return out;
+}
+
 TEST(GumbelRow, Avx512MatchesScalar) {
-  if (!workload_detail::gumbel_avx512_supported()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  if (avx512_row_variants().empty()) GTEST_SKIP() << "no AVX-512 on this CPU";
   const workload_detail::RowUniforms rng(0x123456789abcdefULL, 0xfedcba9876543210ULL);
   std::vector<float> logp(300);
   for (size_t e = 0; e < logp.size(); ++e) logp[e] = -0.01f * static_cast<float>(e) - 1.5f;
-  for (int n : {1, 3, 8, 16, 17, 31, 32, 33, 64, 70, 256, 300}) {
-    for (int64_t r : {int64_t{0}, int64_t{5}, int64_t{4000000000}}) {
-      for (const float* lp : {static_cast<const float*>(nullptr), static_cast<const float*>(logp.data())})
-        for (float scale : {1.25f, 1.0f}) {  // 1: the AVX-512 path skips the product
-          std::vector<float> slow(n + 1, 7.0f), fast(n + 1, 7.0f);  // + 1: nothing written past n
-          workload_detail::gumbel_row_scalar(rng, r, n, lp, scale, slow.data());
-          workload_detail::gumbel_row_avx512(rng, r, n, lp, scale, fast.data());
-          ASSERT_EQ(0, std::memcmp(slow.data(), fast.data(), sizeof(float) * (n + 1))) << "n " << n << " row " << r;
-        }
+  for (auto fn : avx512_row_variants())
+    for (int n : {1, 3, 8, 16, 17, 31, 32, 33, 64, 70, 256, 300}) {
+      for (int64_t r : {int64_t{0}, int64_t{5}, int64_t{4000000000}}) {
+        for (const float* lp : {static_cast<const float*>(nullptr), static_cast<const float*>(logp.data())})
+          for (float scale : {1.25f, 1.0f}) {  // 1: the AVX-512 path skips the product
+            std::vector<float> slow(n + 1, 7.0f), fast(n + 1, 7.0f);  // + 1: nothing written past n
+            workload_detail::gumbel_row_scalar(rng, r, n, lp, scale, slow.data());
+            fn(rng, r, n, lp, scale, fast.data());
+            ASSERT_EQ(0, std::memcmp(slow.data(), fast.data(), sizeof(float) * (n + 1))) << "n " << n << " row " << r;
+          }
+      }
     }
-  }
 }
 
 // Several rows at once (gumbel_rows: blocks of 8 registers across row ends for rows of 16 P values up to
@@ -309,7 +319,9 @@ TEST(GumbelRow, RowsAtOnceMatchRowByRow) {
   const workload_detail::RowUniforms rng(99, 0xabcdef);
   std::vector<float> logp(528);
   for (size_t e = 0; e < logp.size(); ++e) logp[e] = 0.02f * static_cast<float>(e % 7) - 2.0f;
-  for (auto fn : {workload_detail::gumbel_rows_scalar, workload_detail::gumbel_rows()}) {
+  std::vector<workload_detail::GumbelRowsFn> fns = {workload_detail::gumbel_rows_scalar, workload_detail::gumbel_rows()};
+  if (workload_detail::gumbel_avx512_aesni_supported()) fns.push_back(workload_detail::gumbel_rows_avx512_aesni);
+  for (auto fn : fns) {
     for (int n : {32, 48, 64, 63, 128, 160, 256, 528}) {  // 48, 160: blocks end mid-row; 528: past the full path
       for (int64_t rows : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{5}, int64_t{8}}) {
         for (int64_t row0 : {int64_t{0}, int64_t{11}, int64_t{4294967294}}) {  // the last: 32-bit row counters wrap

@@ -149,14 +149,22 @@ void gumbel_row_scalar(const RowUniforms& rng, int64_t row, int n, const float* 
   }
 }
 
-GumbelRowFn gumbel_row() { return gumbel_avx512_supported() ? gumbel_row_avx512 : gumbel_row_scalar; }
+GumbelRowFn gumbel_row() {
+  return gumbel_avx512_supported() ? gumbel_row_avx512
+         : gumbel_avx512_aesni_supported() ? gumbel_row_avx512_aesni
+                                           : gumbel_row_scalar;
+}
 
 void gumbel_rows_scalar(const RowUniforms& rng, int64_t row0, int64_t rows, int n, const float* logp, float scale,
                         float* out) {
   for (int64_t r = 0; r < rows; ++r) gumbel_row_scalar(rng, row0 + r, n, logp, scale, out + r * n);
 }
 
-GumbelRowsFn gumbel_rows() { return gumbel_avx512_supported() ? gumbel_rows_avx512 : gumbel_rows_scalar; }
+GumbelRowsFn gumbel_rows() {
+  return gumbel_avx512_supported() ? gumbel_rows_avx512
+         : gumbel_avx512_aesni_supported() ? gumbel_rows_avx512_aesni
+                                           : gumbel_rows_scalar;
+}
 
 std::unique_ptr<Workload> make_synthetic_workload(const WorkloadInput& in) {
   const WorkloadSpec& s = in.spec;

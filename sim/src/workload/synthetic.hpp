@@ -126,7 +126,12 @@ void gumbel_row_scalar(const RowUniforms& rng, int64_t row, int n, const float* 
 // IEEE operations as fast_log lane by lane. Only call when gumbel_avx512_supported().
 void gumbel_row_avx512(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
 bool gumbel_avx512_supported();
-// gumbel_row_avx512 where the CPU has AVX-512, else gumbel_row_scalar.
+// The same for AVX-512 without VAES and VBMI (gumbel_avx512_aesni.cpp: the rounds by AES-NI). Only call
+// when gumbel_avx512_aesni_supported().
+void gumbel_row_avx512_aesni(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
+bool gumbel_avx512_aesni_supported();
+// gumbel_row_avx512 where the CPU has AVX-512 with VAES and VBMI, else gumbel_row_avx512_aesni where it
+// has AVX-512 and AES-NI, else gumbel_row_scalar.
 GumbelRowFn gumbel_row();
 
 // Rows row0 .. row0 + rows - 1, each as gumbel_row makes it, into out: [rows, n]. The AVX-512 twin
@@ -137,6 +142,8 @@ void gumbel_rows_scalar(const RowUniforms& rng, int64_t row0, int64_t rows, int 
                         float* out);
 void gumbel_rows_avx512(const RowUniforms& rng, int64_t row0, int64_t rows, int n, const float* logp, float scale,
                         float* out);
+void gumbel_rows_avx512_aesni(const RowUniforms& rng, int64_t row0, int64_t rows, int n, const float* logp,
+                              float scale, float* out);
 GumbelRowsFn gumbel_rows();
 
 std::unique_ptr<Workload> make_synthetic_workload(const WorkloadInput& in);
