@@ -7,6 +7,7 @@
 // their rounds side by side, then their log stages, so that the latency chains overlap; rows of 16 P
 // values (P <= 32) are one stream of full registers across row ends, other rows go register by register
 // with masks. Per 16 values: 8 AES instructions and about 30 vector operations for the uniforms and logs.
+// The code is gumbel_avx512_body.inc, shared with gumbel_avx512_aesni.cpp (AVX-512 without VAES/VBMI).
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* (a known false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
