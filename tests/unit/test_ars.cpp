@@ -128,11 +128,11 @@ TEST(Ars, AesniMatchesPortable) {
   const ars::RoundKeys rk = ars::round_keys({0x89abcdefu, 0x01234567u, 5u, 6u});
   for (int n = 1; n <= 16; ++n) {
     for (uint32_t q0 : {0u, 77u, 0xfffffff8u}) {
-      uint32_t out[4][16] = {};
+      uint32_t out[64] = {};
       ars::ars_counters_aesni(q0, 0xdeadbeefu, 3u, 0x80000000u, rk, n, out);
       for (int i = 0; i < n; ++i) {
         const ars::Block ref = ars::ars_portable({q0 + static_cast<uint32_t>(i), 0xdeadbeefu, 3u, 0x80000000u}, rk);
-        for (int j = 0; j < 4; ++j) ASSERT_EQ(out[j][i], ref[static_cast<size_t>(j)]) << "n " << n << " counter " << i;
+        for (int j = 0; j < 4; ++j) ASSERT_EQ(out[4 * i + j], ref[static_cast<size_t>(j)]) << "n " << n << " counter " << i;
       }
     }
   }

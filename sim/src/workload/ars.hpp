@@ -111,12 +111,12 @@ constexpr Block ars_portable(const Block& ctr, const RoundKeys& rk) {
   return aes_last_round(v, rk[kRounds]);
 }
 
-// ARS-7 of n counters {q0 + i, c1, c2, c3} (i < n), word j of counter i into out[j][i]; AES-NI where the
-// CPU has it (ars_aesni.cpp), else ars_portable: the same bits.
-void ars_counters(uint32_t q0, uint32_t c1, uint32_t c2, uint32_t c3, const RoundKeys& rk, int n, uint32_t (*out)[16]);
+// ARS-7 of n <= 16 counters {q0 + i, c1, c2, c3} (i < n), word j of counter i into out[4 i + j] (the
+// order of the values they make); AES-NI where the CPU has it (ars_aesni.cpp), else ars_portable: the
+// same bits. out: [4 n].
+void ars_counters(uint32_t q0, uint32_t c1, uint32_t c2, uint32_t c3, const RoundKeys& rk, int n, uint32_t* out);
 bool aesni_supported();
-// The AES-NI twin of ars_counters for n <= 16 (only call when aesni_supported()).
-void ars_counters_aesni(uint32_t q0, uint32_t c1, uint32_t c2, uint32_t c3, const RoundKeys& rk, int n,
-                        uint32_t (*out)[16]);
+// The AES-NI twin of ars_counters (only call when aesni_supported()).
+void ars_counters_aesni(uint32_t q0, uint32_t c1, uint32_t c2, uint32_t c3, const RoundKeys& rk, int n, uint32_t* out);
 
 }  // namespace moesim::ars

@@ -2,8 +2,6 @@
 // the run-time choice between it and the software rounds of ars.hpp (the same bits: tests/unit/test_ars.cpp).
 #include "workload/ars.hpp"
 
-#include <cstring>
-
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define MOESIM_HAVE_AESNI_PATH 1
 #include <immintrin.h>
@@ -15,8 +13,7 @@ namespace moesim::ars {
 #pragma GCC push_options
 #pragma GCC target("aes,sse4.1")
 
-void ars_counters_aesni(uint32_t q0, uint32_t c1, uint32_t c2, uint32_t c3, const RoundKeys& rk, int n,
-                        uint32_t (*out)[16]) {
+void ars_counters_aesni(uint32_t q0, uint32_t c1, uint32_t c2, uint32_t c3, const RoundKeys& rk, int n, uint32_t* out) {
   __m128i k[kRounds + 1];
   for (int i = 0; i <= kRounds; ++i) k[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rk[static_cast<size_t>(i)].data()));
   __m128i v[16];
@@ -24,13 +21,8 @@ void ars_counters_aesni(uint32_t q0, uint32_t c1, uint32_t c2, uint32_t c3, cons
     v[i] = _mm_xor_si128(_mm_setr_epi32(static_cast<int>(q0 + static_cast<uint32_t>(i)), static_cast<int>(c1), static_cast<int>(c2), static_cast<int>(c3)), k[0]);
   for (int r = 1; r < kRounds; ++r)
     for (int i = 0; i < n; ++i) v[i] = _mm_aesenc_si128(v[i], k[r]);
-  for (int i = 0; i < n; ++i) {
-    v[i] = _mm_aesenclast_si128(v[i], k[kRounds]);
-    out[0][i] = static_cast<uint32_t>(_mm_extract_epi32(v[i], 0));
-    out[1][i] = static_cast<uint32_t>(_mm_extract_epi32(v[i], 1));
-    out[2][i] = static_cast<uint32_t>(_mm_extract_epi32(v[i], 2));
-    out[3][i] = static_cast<uint32_t>(_mm_extract_epi32(v[i], 3));
-  }
+  for (int i = 0; i < n; ++i)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 4 * i), _mm_aesenclast_si128(v[i], k[kRounds]));
 }
 
 #pragma GCC pop_options
@@ -43,15 +35,15 @@ bool aesni_supported() {
   return ok;
 }
 #else
-void ars_counters_aesni(uint32_t, uint32_t, uint32_t, uint32_t, const RoundKeys&, int, uint32_t (*)[16]) {}
+void ars_counters_aesni(uint32_t, uint32_t, uint32_t, uint32_t, const RoundKeys&, int, uint32_t*) {}
 bool aesni_supported() { return false; }
 #endif
 
-void ars_counters(uint32_t q0, uint32_t c1, uint32_t c2, uint32_t c3, const RoundKeys& rk, int n, uint32_t (*out)[16]) {
+void ars_counters(uint32_t q0, uint32_t c1, uint32_t c2, uint32_t c3, const RoundKeys& rk, int n, uint32_t* out) {
   if (aesni_supported()) return ars_counters_aesni(q0, c1, c2, c3, rk, n, out);
   for (int i = 0; i < n; ++i) {
     const Block w = ars_portable({q0 + static_cast<uint32_t>(i), c1, c2, c3}, rk);
-    for (int j = 0; j < 4; ++j) out[j][i] = w[static_cast<size_t>(j)];
+    for (int j = 0; j < 4; ++j) out[4 * i + j] = w[static_cast<size_t>(j)];
   }
 }
 

@@ -33,15 +33,11 @@ namespace moesim::workload_detail {
 
 namespace moesim::workload_detail {
 
+// The AES-NI variant's CPU features (gumbel_avx512_aesni.cpp) and VBMI and VAES.
 bool gumbel_avx512_supported() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool ok = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
-           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("vaes");
-  }();
+  static const bool ok =
+      gumbel_avx512_aesni_supported() && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("vaes");
   return ok;
 #else
   return false;

@@ -96,21 +96,16 @@ class RowUniforms {
   // them without a shift or a conversion, gumbel_avx512.cpp.)
   static float to_unit_open(uint32_t w) { return (static_cast<float>(w & 0x007fffffu) + 0.5f) * (1.0f / 8388608.0f); }
 
-  // The four words of counter q of `row` (the reference of fill and of the vectorised generator).
-  ars::Block words(int64_t row, uint32_t q) const {
-    return ars::ars_portable({q, static_cast<uint32_t>(row), key_.stream_lo, key_.stream_hi}, key_.rk);
-  }
-
   // out[e] = uniform in (0, 1) for e in [0, n_values). out: [n_values].
   void fill(int64_t row, int n_values, float* out) const {
     const int n_counters = (n_values + 3) / 4;
     for (int q0 = 0; q0 < n_counters; q0 += kBlock) {
-      uint32_t x[4][kBlock];
+      uint32_t words[4 * kBlock];  // values 4 q0 .. in order
       const int n = std::min(kBlock, n_counters - q0);
       ars::ars_counters(static_cast<uint32_t>(q0), static_cast<uint32_t>(row), key_.stream_lo, key_.stream_hi, key_.rk,
-                        n, x);
-      for (int i = 0; i < n; ++i)
-        for (int j = 0; j < 4 && 4 * (q0 + i) + j < n_values; ++j) out[4 * (q0 + i) + j] = to_unit_open(x[j][i]);
+                        n, words);
+      const int m = std::min(4 * n, n_values - 4 * q0);
+      for (int i = 0; i < m; ++i) out[4 * q0 + i] = to_unit_open(words[i]);
     }
   }
 
