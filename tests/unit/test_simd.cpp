@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -21,7 +22,9 @@ using test::spec_of;
 // quantised to {-1, 0, 1} (ties everywhere), some rows of magnitudes 86 to ~90, all negative or all
 // positive (around the ends of exp_f32's range, -87 and 88.7, where a sigmoid's exp(-x) underflows to
 // 0 or overflows to +inf), a few -inf (masked experts), some rows with one to three +inf, one row of
-// only -inf. scores: [tokens, experts].
+// only -inf, and rows whose values above 2 become 3 plus 0 to 15 ulps (the best few differ only in the
+// low 4 mantissa bits, which the AVX-512 candidate sort leaves to its exact fallback). scores:
+// [tokens, experts].
 Scores random_scores(int64_t tokens, int experts, uint64_t seed) {
   const Philox rng(seed, 99);
   const float inf = std::numeric_limits<float>::infinity();
@@ -36,6 +39,7 @@ Scores random_scores(int64_t tokens, int experts, uint64_t seed) {
       if (t % 17 == 8) v = ((t / 17) % 2 == 0 ? -1.0f : 1.0f) * (86.0f + std::abs(v));
       if (w[2] % 61 == 0 && e > 0) v = -inf;
       if (t % 11 == 5 && w[3] % 97 < 3) v = inf;
+      if (t % 19 == 10 && v > 2.0f) v = std::bit_cast<float>(0x40400000u + static_cast<uint32_t>(w[3] % 16));
       if (t == 9) v = -inf;
       m(t, e) = v;
     }

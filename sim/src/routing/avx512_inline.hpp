@@ -65,9 +65,10 @@ inline __m512 exp16_le0(__m512 x) {
   const __m512 p = _mm512_mul_ps(q, r);
   const __m512 t = _mm512_permutexvar_ps(_mm512_castps_si512(z), _mm512_load_ps(kExp2Table));  // low 4 bits index
   const __m512 y = _mm512_fmadd_ps(p, t, t);
-  const __m512i scale = _mm512_and_si512(_mm512_slli_epi32(_mm512_castps_si512(z), 19),
-                                         _mm512_set1_epi32(static_cast<int>(kExponentMask)));
-  return _mm512_castsi512_ps(_mm512_maskz_add_epi32(ok, _mm512_castps_si512(y), scale));
+  // y 2^k, k = floor(n / 16) (n / 16 is exact; VSCALEFPS floors its second operand): the same bits as
+  // exp_f32's integer add of k to the exponent field, since the result is normal for x >= kUnder. One
+  // uop on either vector port, where the shift, mask and add are three (the shift on port 0 only).
+  return _mm512_maskz_scalef_ps(ok, y, _mm512_mul_ps(n, _mm512_set1_ps(0.0625f)));
 }
 
 // sigmoid_f32 on 16 lanes, any NaN-free x: 1 / (1 + exp_f32(-x)). Where -x > kOver, exp_f32 is +inf and
@@ -294,49 +295,49 @@ inline void best_first(const Candidates* cand, __m512i* inv) {
 }
 
 // Puts the candidates of R rows best first, in place (ck and ci permuted alike; the padding lanes stay
-// -inf at the end). Each row goes through a bitonic network on (key, expert), descending: a comparator
-// lane keeps the max or the min of its pair, and with distinct keys "take the partner" is (partner >
-// self) == (this lane keeps the max); two padding lanes are both -inf, and whatever they do, they stay
-// behind the live ones. The network sorts the keys whatever they are, so a row has equal live keys (or a
-// live -inf, equal to the padding) exactly when two neighbouring live lanes of its sorted keys are equal
-// or its last live key is -inf; such a row (rare) needs the lower expert first among equals and is
-// ordered again from its original lanes by best_first. (One shift and one compare of the sorted keys,
-// where VPCONFLICTD on the unsorted keys is 37 uops on Intel cores, per uops.info; 2 on AMD Zen 4.)
-// Rows interleaved for throughput.
+// -inf at the end). Each row sorts one integer per lane, descending: the key's bits as a signed integer
+// of the same order (+0.0 added first, so that -0 and +0 are one key; a negative key's lower 31 bits
+// flipped), its low 4 bits replaced by 15 - lane, so that of two equal keys the lower lane (the lower
+// expert, and a live lane before a padding one) comes first. The order is exact unless two live keys
+// differ only in those 4 bits; then (and for equal keys) two neighbouring live lanes of the sorted
+// integers agree above bit 4, and such a row (rare) is ordered from its original lanes by best_first.
+// The network is a bitonic one, each stage a shuffle, a min and a masked max; the sorted low bits
+// give the lanes to permute ck and ci by. (Where sorting (key, expert) pairs takes two shuffles, a
+// compare and two blends per stage, three of them on port 5 of Intel cores.) Rows interleaved for
+// throughput.
 template <int R>
 inline void order_best_first(Candidates* cand) {
-  const __m512 ninf = _mm512_set1_ps(-kInf);
-  Candidates orig[R];
-  for (int r = 0; r < R; ++r) orig[r] = cand[r];
+  const __m512i code = _mm512_sub_epi32(_mm512_set1_epi32(15), iota32());  // 15 - lane
+  __m512i v[R];
+  for (int r = 0; r < R; ++r) {
+    const __m512i b = _mm512_castps_si512(_mm512_add_ps(cand[r].ck, _mm512_setzero_ps()));
+    // Ternary logic tables from A = 0xF0, B = 0xCC, C = 0xAA: b ^ (sign ? 0x7fffffff : 0), then (that & ~15) | code.
+    const __m512i ord = _mm512_ternarylogic_epi32(b, _mm512_srai_epi32(b, 31), _mm512_set1_epi32(0x7fffffff), 0xF0 ^ (0xCC & 0xAA));
+    v[r] = _mm512_ternarylogic_epi32(ord, _mm512_set1_epi32(~15), code, (0xF0 & 0xCC) | 0xAA);
+  }
   for_each_sort_stage([&](auto stage) {
     constexpr int j = kSortMasks.j[stage];
     const __mmask16 keeps_max = static_cast<__mmask16>(~kSortMasks.mask[stage]);  // descending
     for (int r = 0; r < R; ++r) {
-      const __m512 pk = swap_lanes_by<j>(cand[r].ck);
-      const __m512i pi = swap_lanes_by<j>(cand[r].ci);
-      const __mmask16 take = _kxnor_mask16(_mm512_cmp_ps_mask(pk, cand[r].ck, _CMP_GT_OQ), keeps_max);
-      cand[r].ck = _mm512_mask_mov_ps(cand[r].ck, take, pk);
-      cand[r].ci = _mm512_mask_mov_epi32(cand[r].ci, take, pi);
+      const __m512i w = swap_lanes_by<j>(v[r]);
+      v[r] = _mm512_mask_max_epi32(_mm512_min_epi32(v[r], w), keeps_max, v[r], w);
     }
   });
   bool tied[R], any = false;
   for (int r = 0; r < R; ++r) {
     const unsigned c = cand[r].c;
-    const __m512 next = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_setzero_si512(), _mm512_castps_si512(cand[r].ck), 1));
+    const __m512i next = _mm512_alignr_epi32(_mm512_setzero_si512(), v[r], 1);
     const __mmask16 pairs = c > 0 ? first_lanes(c - 1) : __mmask16(0);  // lanes i, i + 1 both live
-    const __mmask16 last = c > 0 ? static_cast<__mmask16>(first_lanes(c) & ~first_lanes(c - 1)) : __mmask16(0);
-    tied[r] = (_mm512_mask_cmp_ps_mask(pairs, cand[r].ck, next, _CMP_EQ_OQ) |
-               _mm512_mask_cmp_ps_mask(last, cand[r].ck, ninf, _CMP_EQ_OQ)) != 0;
+    tied[r] = _mm512_mask_cmplt_epu32_mask(pairs, _mm512_xor_si512(v[r], next), _mm512_set1_epi32(16)) != 0;
     any = any || tied[r];
   }
-  if (!any) return;
   __m512i inv[R];
-  best_first<R>(orig, inv);
-  for (int r = 0; r < R; ++r)
-    if (tied[r]) {
-      cand[r].ck = _mm512_permutexvar_ps(inv[r], orig[r].ck);
-      cand[r].ci = _mm512_permutexvar_epi32(inv[r], orig[r].ci);
-    }
+  if (any) best_first<R>(cand, inv);  // from the original lanes, still in cand
+  for (int r = 0; r < R; ++r) {
+    const __m512i perm = tied[r] ? inv[r] : _mm512_andnot_si512(v[r], _mm512_set1_epi32(15));  // 15 - low bits
+    cand[r].ck = _mm512_permutexvar_ps(perm, cand[r].ck);
+    cand[r].ci = _mm512_permutexvar_epi32(perm, cand[r].ci);
+  }
 }
 
 // The best `size` <= k (k <= 16) keys seen so far, best first, with their experts in idx. Offered in
