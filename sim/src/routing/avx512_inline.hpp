@@ -215,11 +215,12 @@ inline void for_each_sort_stage(F&& f) {
       std::make_integer_sequence<int, 10>{});
 }
 
-// The 16 lanes sorted ascending (bitonic network, 10 compare-exchange stages).
+// The 16 lanes sorted ascending (bitonic network, 10 compare-exchange stages, each a shuffle, a min and
+// a masked max).
 inline __m512 sort16(__m512 v) {
   for_each_sort_stage([&](auto stage) {
     const __m512 w = swap_lanes_by<kSortMasks.j[stage]>(v);
-    v = _mm512_mask_blend_ps(kSortMasks.mask[stage], _mm512_min_ps(v, w), _mm512_max_ps(v, w));
+    v = _mm512_mask_max_ps(_mm512_min_ps(v, w), kSortMasks.mask[stage], v, w);
   });
   return v;
 }

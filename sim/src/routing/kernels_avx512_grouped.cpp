@@ -278,29 +278,21 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
                                    : kept_threshold(top[r], kept[r], keys + r * n, kept_vecs[r], n, sh.keep, k));
   }
   // The candidates >= t of the kept vectors only (keep * vpg of them in every row: a fixed trip count),
-  // in increasing expert order: each vector's compressed into the lanes after those before it (as
-  // gather_candidates lists them, without its gather); their masks in sel for the many-candidates path.
+  // as bit masks (bit e % 64 of sel[e / 64] for expert e), then gathered in increasing expert order.
+  // (Compressing each vector's candidates into place instead, two compresses and two expands per
+  // vector, cost twice as much on Intel cores, where each is two cycles of port 5.)
   uint64_t sel[R][4] = {};
   uint32_t left[R];
-  Candidates cand[R];
-  for (int r = 0; r < R; ++r) {
-    left[r] = kept_vecs[r];
-    cand[r] = {_mm512_setzero_si512(), _mm512_set1_ps(-kInf), 0u};
-  }
+  for (int r = 0; r < R; ++r) left[r] = kept_vecs[r];
   for (int j = 0; j < sh.keep * vpg; ++j)
     for (int r = 0; r < R; ++r) {
       const int i = __builtin_ctz(left[r]);
       left[r] &= left[r] - 1;
-      const __m512 kv = _mm512_loadu_ps(keys + r * n + 16 * i);
-      const __mmask16 m = _mm512_cmp_ps_mask(kv, t[r], _CMP_GE_OQ);
+      const __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(keys + r * n + 16 * i), t[r], _CMP_GE_OQ);
       sel[r][i / 4] |= static_cast<uint64_t>(m) << (16 * (i % 4));
-      const unsigned pop = static_cast<unsigned>(__builtin_popcount(m)), c = cand[r].c;
-      const __mmask16 at = c >= 16 ? __mmask16(0) : static_cast<__mmask16>(((1u << pop) - 1u) << c);
-      cand[r].ck = _mm512_mask_expand_ps(cand[r].ck, at, _mm512_maskz_compress_ps(m, kv));
-      cand[r].ci = _mm512_mask_expand_epi32(cand[r].ci, at,
-                                            _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota32(), _mm512_set1_epi32(16 * i))));
-      cand[r].c = c + pop;
     }
+  Candidates cand[R];
+  for (int r = 0; r < R; ++r) cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
   order_best_first<R>(cand);
   const __mmask16 out = first_lanes(static_cast<unsigned>(k));
   __m512i chosen[R];
