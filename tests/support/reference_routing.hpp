@@ -33,8 +33,9 @@ std::vector<int> rank_desc(const std::vector<Key>& key) {
 
 // fp32 scores as the routers compute them (used for selection keys and expert_choice ranking): the
 // definition of fast_math.hpp written out plainly. Softmax terms exp_f32(x - m), 1 where x == m (the limit
-// for infinite logits); their sum: blocks of 64 experts, lane j adding its 4 terms (t0 + t1) + (t2 + t3)
-// in fp32, block sums added into 16 fp64 lanes, lanes folded pairwise; p = fp32(fp64(term) * (1 / sum)).
+// for infinite logits); their sum: blocks of 256 experts, lane j adding its 16 terms pairwise in fp32
+// (((t0 + t1) + (t2 + t3)) + ...), block sums added into 16 fp64 lanes, lanes folded pairwise;
+// p = fp32(fp64(term) * (1 / sum)).
 inline std::vector<float> scores_f32(ScoringFunc f, const float* x, int n) {
   std::vector<float> s(n);
   if (f == ScoringFunc::sigmoid) {
@@ -45,11 +46,13 @@ inline std::vector<float> scores_f32(ScoringFunc f, const float* x, int n) {
   std::vector<float> term(n);
   for (int e = 0; e < n; ++e) term[e] = x[e] == m ? 1.0f : routing::exp_f32(x[e] - m);
   double lane[16] = {};
-  for (int b = 0; b < n; b += 64)
+  for (int b = 0; b < n; b += 256)
     for (int j = 0; j < 16; ++j) {
-      float t[4];
-      for (int v = 0; v < 4; ++v) t[v] = b + 16 * v + j < n ? term[b + 16 * v + j] : 0.0f;
-      lane[j] += (t[0] + t[1]) + (t[2] + t[3]);
+      float t[16];
+      for (int v = 0; v < 16; ++v) t[v] = b + 16 * v + j < n ? term[b + 16 * v + j] : 0.0f;
+      for (int w = 1; w < 16; w *= 2)  // pairwise: t_v += t_{v + w}, v a multiple of 2 w
+        for (int v = 0; v + w < 16; v += 2 * w) t[v] += t[v + w];
+      lane[j] += t[0];
     }
   for (int h = 8; h >= 1; h /= 2)  // pairwise: lane j += lane j + h
     for (int j = 0; j < h; ++j) lane[j] += lane[j + h];

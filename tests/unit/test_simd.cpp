@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -100,6 +101,24 @@ TEST(Simd, FusedTopkSoftmaxOddRowCountIsBitIdentical) {
     ASSERT_EQ(fast.expert, slow.expert) << "k " << k;
     EXPECT_EQ(0, std::memcmp(fast.weight.data(), slow.weight.data(), fast.weight.size() * sizeof(float))) << "k " << k;
   }
+}
+
+// The softmax denominator kernel alone, on lengths that end inside a 16-lane vector, a 64-expert quarter
+// and a 256-expert block, and past one block (where the fp64 lane sums take more than one block):
+// the same bits and the same terms on the dispatched path as on the portable one.
+TEST(Simd, SoftmaxDenominatorIsBitIdenticalOnEveryBlockBoundary) {
+  const Scores x = random_scores(8, 600, 6);
+  const routing::Kernels& fast = routing::kernels();
+  const routing::Kernels& slow = routing::scalar_kernels();
+  for (int n : {1, 15, 16, 17, 63, 64, 65, 130, 200, 255, 256, 257, 300, 512, 513, 600})
+    for (int64_t t = 0; t < x.rows(); ++t) {
+      const float* row = x.data() + t * x.cols();  // row-major
+      const float m = *std::max_element(row, row + n);
+      std::vector<float> ef(static_cast<size_t>(n)), es(static_cast<size_t>(n));
+      const double a = fast.exp_sum(row, n, m, ef.data()), b = slow.exp_sum(row, n, m, es.data());
+      EXPECT_EQ(0, std::memcmp(&a, &b, sizeof a)) << "n " << n << " row " << t;
+      EXPECT_EQ(0, std::memcmp(ef.data(), es.data(), ef.size() * sizeof(float))) << "n " << n << " row " << t;
+    }
 }
 
 }  // namespace

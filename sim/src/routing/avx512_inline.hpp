@@ -98,13 +98,34 @@ inline double sum_lanes(__m512d lo, __m512d hi) {
   return _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
 }
 
-// The block sum (t0 + t1) + (t2 + t3) of fast_math.hpp, for the nv <= 4 terms present.
+// The fp64 fold of fast_math.hpp over 16 fp32 lane sums: sum_lanes of them in fp64.
+inline double sum_f64(__m512 s) {
+  return sum_lanes(_mm512_cvtps_pd(_mm512_castps512_ps256(s)),
+                   _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1))));
+}
+
+// The pairwise sum of fast_math.hpp over the nv <= 4 vectors of one quarter of a 256-expert block
+// ((t0 + t1) + (t2 + t3); the missing terms are 0, and x + 0 = x for the terms >= +0).
 inline __m512 block_sum(const __m512* t, int nv) {
   if (nv == 4) return _mm512_add_ps(_mm512_add_ps(t[0], t[1]), _mm512_add_ps(t[2], t[3]));
   if (nv == 3) return _mm512_add_ps(_mm512_add_ps(t[0], t[1]), t[2]);
   if (nv == 2) return _mm512_add_ps(t[0], t[1]);
   return t[0];
 }
+
+// The rest of the pairwise tree of a 256-expert block: its quarter sums s_0 .. s_3 (block_sum), fed in
+// order, make (s_0 + s_1) + (s_2 + s_3); a missing quarter is 0.
+struct QuarterSums {
+  __m512 a, b;
+  void add(int q, __m512 s) {
+    if (q % 4 == 0) a = s;
+    else if (q % 4 == 1) a = _mm512_add_ps(a, s);
+    else if (q % 4 == 2) b = s;
+    else a = _mm512_add_ps(a, _mm512_add_ps(b, s));
+  }
+  // The block's lane sums after its last quarter q.
+  __m512 total(int last_q) const { return last_q % 4 == 2 ? _mm512_add_ps(a, b) : a; }
+};
 
 // fp32(fp64(e) * inv) on 16 lanes.
 // ... with lanes 0-7 times inv_lo and lanes 8-15 times inv_hi (two rows of k <= 8 side by side).

@@ -65,11 +65,22 @@ inline float sigmoid_f32(float x) { return 1.0f / (1.0f + exp_f32(-x)); }
 inline float softmax_term(float x, float m) { return x == m ? 1.0f : exp_f32(x - m); }
 
 // The softmax denominator sum_e softmax_term(x[e], m), in this fixed order (which is what AVX-512 does
-// with one register of 16 lanes): experts are cut into blocks of 64; in block b, lane j (0..15) adds
-// its 4 terms e = 64 b + 16 v + j (v = 0..3, 0 where e >= n) pairwise in fp32, (t0 + t1) + (t2 + t3);
-// the block's lane sums are added to 16 fp64 lane sums in increasing b; then lane j += lane j + h for
-// h = 8, 4, 2, 1. A weight is fp32(fp64(term) * (1 / sum)), the reciprocal in fp64.
+// with one register of 16 lanes): experts are cut into blocks of 256; in block b, lane j (0..15) adds
+// its 16 terms t_v, e = 256 b + 16 v + j (v = 0..15, 0 where e >= n), pairwise in fp32 (t_v += t_{v+w}
+// for w = 1, 2, 4, 8 and v a multiple of 2w: ((t0 + t1) + (t2 + t3)) + ... in a tree of depth 4); the
+// block's lane sums are added to 16 fp64 lane sums in increasing b; then lane j += lane j + h for
+// h = 8, 4, 2, 1. A weight is fp32(fp64(term) * (1 / sum)), the reciprocal in fp64. For the 256 experts
+// of one row at most that is 15 fp32 additions per lane and one fp64 fold; each lane's fp32 sum is
+// within 4 * 2^-24 of its exact value, relative (depth 4, terms >= 0).
 inline constexpr int kSumLanes = 16;
-inline constexpr int kSumBlock = 64;
+inline constexpr int kSumBlock = 256;
+inline constexpr int kSumTerms = kSumBlock / kSumLanes;  // terms per lane and block
+
+// The fp32 pairwise sum of t[0, kSumTerms) in that order (t is overwritten).
+inline float pairwise_sum(float* t) {
+  for (int w = 1; w < kSumTerms; w *= 2)
+    for (int v = 0; v + w < kSumTerms; v += 2 * w) t[v] += t[v + w];
+  return t[0];
+}
 
 }  // namespace moesim::routing

@@ -39,12 +39,14 @@ float topk_avx512(const float* key, const Range* ranges, int n_ranges, int k, in
   return mx;
 }
 
-// Blocks of 64: four 16-lane terms added pairwise in fp32, then into fp64 lane sums (fast_math.hpp).
+// Blocks of 256, each a pairwise fp32 tree of 16-lane terms (block_sum of each quarter, then
+// QuarterSums), then into fp64 lane sums (fast_math.hpp).
 double exp_sum_avx512(const float* x, int n, float m, float* e_out) {
   if (!std::isfinite(m)) return scalar_kernels().exp_sum(x, n, m, e_out);  // the limit rule, rare
   __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
   const __m512 mv = _mm512_set1_ps(m);
-  for (int b = 0; b < n; b += kSumBlock) {
+  QuarterSums tree{};
+  for (int b = 0, q = 0; b < n; b += 64, ++q) {
     __m512 t[4];
     int nv = 0;
     for (; nv < 4 && b + 16 * nv < n; ++nv) {
@@ -53,7 +55,8 @@ double exp_sum_avx512(const float* x, int n, float m, float* e_out) {
       t[nv] = _mm512_maskz_mov_ps(live, exp16_le0(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, x + i), mv)));
       if (e_out) _mm512_mask_storeu_ps(e_out + i, live, t[nv]);
     }
-    add_lanes(block_sum(t, nv), lo, hi);
+    tree.add(q, block_sum(t, nv));
+    if (q % 4 == 3 || b + 64 >= n) add_lanes(tree.total(q), lo, hi);  // the end of a 256-expert block
   }
   return sum_lanes(lo, hi);
 }

@@ -34,8 +34,8 @@ inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) 
 }
 
 // Top k of softmax, R rows, n % 16 == 0, n <= 256, k <= 16, finite row maxima. Pass 1: row max and
-// threshold. Pass 2: softmax denominator (blocks of 64, fast_math.hpp) and the candidates >= t as bit
-// masks. Then per row the candidate experts in a register, best first (order_best_first), their weights.
+// threshold. Pass 2: softmax denominator (one 256-expert block of fast_math.hpp: pairwise fp32 lane
+// sums, then one fp64 fold) and the candidates >= t as bit masks. Then per row the candidate experts in a register, best first (order_best_first), their weights.
 template <int R>
 void topk_softmax_rows(const float* x, int n, int k, bool normalize, double scaling, int32_t* idx, float* w,
                        TopKScratch& scratch) {
@@ -44,23 +44,22 @@ void topk_softmax_rows(const float* x, int n, int k, bool normalize, double scal
     scalar_kernels().topk_softmax(x, n, R, k, normalize, scaling, idx, w, scratch);
     return;
   }
-  __m512d lo[R], hi[R];
+  QuarterSums sum[R];
   uint64_t sel[R][4];
-  for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_pd();
-  const int blocks = (n + kSumBlock - 1) / kSumBlock;
+  const int blocks = (n + 63) / 64;  // quarters of the sum's block, and words of sel
   for (int q = 0; q < blocks; ++q) {
-    const int nv = (n - kSumBlock * q) / 16 < 4 ? (n - kSumBlock * q) / 16 : 4;
+    const int nv = (n - 64 * q) / 16 < 4 ? (n - 64 * q) / 16 : 4;
     __m512 e[R][4];
     uint64_t bits[R] = {};
     for (int j = 0; j < nv; ++j)
       for (int r = 0; r < R; ++r) {
-        const __m512 v = _mm512_loadu_ps(x + r * n + kSumBlock * q + 16 * j);
+        const __m512 v = _mm512_loadu_ps(x + r * n + 64 * q + 16 * j);
         e[r][j] = exp16_le0(_mm512_sub_ps(v, _mm512_set1_ps(m[r])));
         bits[r] |= static_cast<uint64_t>(_mm512_cmp_ps_mask(v, _mm512_set1_ps(t[r]), _CMP_GE_OQ)) << (16 * j);
       }
     for (int r = 0; r < R; ++r) {
       sel[r][q] = bits[r];
-      add_lanes(block_sum(e[r], nv), lo[r], hi[r]);
+      sum[r].add(q, block_sum(e[r], nv));
     }
   }
   Candidates cand[R];
@@ -69,7 +68,7 @@ void topk_softmax_rows(const float* x, int n, int k, bool normalize, double scal
   const __mmask16 out = first_lanes(static_cast<unsigned>(k));
   for (int r = 0; r < R; ++r) {
     const float* xr = x + r * n;
-    const double inv_sum = 1.0 / sum_lanes(lo[r], hi[r]);
+    const double inv_sum = 1.0 / sum_f64(sum[r].total(blocks - 1));
     __m512 kv;
     if (cand[r].c <= 16) {
       kv = cand[r].ck;

@@ -90,19 +90,20 @@ void group_top1_softmax_rows(const float* x, int n, int pg, int32_t* idx, float*
     scalar_kernels().group_top1_softmax(x, n, R, pg, idx, w);
     return;
   }
-  __m512d lo[R], hi[R];
-  for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_pd();
-  for (int b = 0; b < n; b += kSumBlock) {
+  QuarterSums sum[R];  // one 256-expert block of fast_math.hpp's order
+  int last_q = 0;
+  for (int b = 0, q = 0; b < n; b += 64, ++q) {
     const int nv = (n - b) / 16 < 4 ? (n - b) / 16 : 4;
     for (int r = 0; r < R; ++r) {
       __m512 t[4];
       for (int j = 0; j < nv; ++j)
         t[j] = exp16_le0(_mm512_sub_ps(_mm512_loadu_ps(x + r * n + b + 16 * j), _mm512_set1_ps(m[r])));
-      add_lanes(block_sum(t, nv), lo[r], hi[r]);
+      sum[r].add(q, block_sum(t, nv));
     }
+    last_q = q;
   }
   for (int r = 0; r < R; ++r) {
-    const double inv = 1.0 / sum_lanes(lo[r], hi[r]);
+    const double inv = 1.0 / sum_f64(sum[r].total(last_q));
     for (int g = 0; g < groups; g += 16) {
       const __mmask16 live = tail_mask(g, groups);
       const __m512 e = exp16_le0(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, gm[r] + g), _mm512_set1_ps(m[r])));

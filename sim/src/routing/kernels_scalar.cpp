@@ -31,19 +31,19 @@ float topk_scalar(const float* key, const Range* ranges, int n_ranges, int k, in
   return mx;
 }
 
-// The order of fast_math.hpp: blocks of 64, lane j adds (t0 + t1) + (t2 + t3) in fp32, fp64 lane sums.
+// The order of fast_math.hpp: blocks of 256, lane j adds its 16 terms pairwise in fp32, fp64 lane sums.
 MOESIM_X86_64_V3_CLONE
 double exp_sum_scalar(const float* x, int n, float m, float* e_out) {
   double lane[kSumLanes] = {};
   for (int b = 0; b < n; b += kSumBlock)
     for (int j = 0; j < kSumLanes; ++j) {
-      float t[4];
-      for (int v = 0; v < 4; ++v) {
+      float t[kSumTerms];
+      for (int v = 0; v < kSumTerms; ++v) {
         const int e = b + kSumLanes * v + j;
         t[v] = e < n ? softmax_term(x[e], m) : 0.0f;
         if (e_out && e < n) e_out[e] = t[v];
       }
-      lane[j] += (t[0] + t[1]) + (t[2] + t[3]);
+      lane[j] += pairwise_sum(t);
     }
   for (int h = kSumLanes / 2; h >= 1; h /= 2)
     for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
