@@ -38,13 +38,13 @@ inline __mmask16 tail_mask(int i, int end) {
 }
 inline __mmask16 first_lanes(unsigned c) { return static_cast<__mmask16>(c >= 16 ? 0xFFFFu : (1u << c) - 1u); }
 
-// Asks for the row `rows` rows after xr (n floats) while this one is worked on: fused kernels call it
-// for each of their rows, so that the misses of the rows two blocks ahead are spread over the work
-// (bench/README.md: 8 rows ahead beat 4, 16 and one burst of prefetches per 8 rows before the call).
-// A prefetch never faults, so the last rows of a batch may ask for lines past its end.
-inline void prefetch_ahead(const float* xr, int n, int rows) {
-  for (int i = 0; i < n; i += 16) __builtin_prefetch(xr + static_cast<int64_t>(rows) * n + i, 0, 3);
-}
+// Asks for one cache line (a prefetch never faults, so the last rows of a batch may ask for lines past
+// its end). The fused kernels ask for the same line of the row two blocks (2 R rows) ahead at each
+// vector they load in their pass of exps, so that the prefetches are spread over the work. A burst of
+// a row's 16 lines at once stalled the core where the burst was issued (its L1 fill buffers full, 16 on
+// Golden Cove): top-8 of 256 from L3 took 342 cycles per row that way and 294 spread, as from L2
+// (bench/README.md).
+inline void prefetch_line(const float* p) { __builtin_prefetch(p, 0, 3); }
 
 // exp_f32 (fast_math.hpp) on 16 lanes of s x, s = -1 when Negate, else 1, for s x <= kOver (softmax
 // terms x - max; sigmoid terms -x): 0 below kUnder and for -inf. Negate folds the sign into the

@@ -18,7 +18,6 @@ inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) 
   bool finite = true;
   for (int r = 0; r < R; ++r) {
     const float* xr = x + r * n;
-    prefetch_ahead(xr, n, 2 * R);
     __m512 a = _mm512_loadu_ps(xr), b = _mm512_set1_ps(-kInf);
     for (int i = 16; i < n; i += 32) {  // two chains
       a = _mm512_max_ps(a, _mm512_loadu_ps(xr + i));
@@ -54,6 +53,7 @@ void topk_softmax_rows(const float* x, int n, int k, bool normalize, double scal
     for (int j = 0; j < nv; ++j)
       for (int r = 0; r < R; ++r) {
         const __m512 v = _mm512_loadu_ps(x + r * n + 64 * q + 16 * j);
+        prefetch_line(x + (r + 2 * R) * n + 64 * q + 16 * j);
         e[r][j] = exp16_le0(_mm512_sub_ps(v, _mm512_set1_ps(m[r])));
         bits[r] |= static_cast<uint64_t>(_mm512_cmp_ps_mask(v, _mm512_set1_ps(t[r]), _CMP_GE_OQ)) << (16 * j);
       }

@@ -53,7 +53,6 @@ void group_top1_softmax_rows(const float* x, int n, int pg, int32_t* idx, float*
   __m512 lane_max[R];
   for (int r = 0; r < R; ++r) {
     lane_max[r] = _mm512_set1_ps(-kInf);
-    prefetch_ahead(x + r * n, n, 2 * R);
   }
   if (pg <= 16) {
     const int gpv = 16 / pg;
@@ -96,8 +95,10 @@ void group_top1_softmax_rows(const float* x, int n, int pg, int32_t* idx, float*
     const int nv = (n - b) / 16 < 4 ? (n - b) / 16 : 4;
     for (int r = 0; r < R; ++r) {
       __m512 t[4];
-      for (int j = 0; j < nv; ++j)
+      for (int j = 0; j < nv; ++j) {
         t[j] = exp16_le0(_mm512_sub_ps(_mm512_loadu_ps(x + r * n + b + 16 * j), _mm512_set1_ps(m[r])));
+        prefetch_line(x + (r + 2 * R) * n + b + 16 * j);  // spread over the exps (prefetch_line)
+      }
       sum[r].add(q, block_sum(t, nv));
     }
     last_q = q;
