@@ -291,8 +291,10 @@ inline Candidates gather_candidates(const float* key, const uint64_t* sel, int b
 // first (higher key, then lower lane = lower expert): rank_j = #{i: k_i > k_j} + #{i < j: k_i == k_j}
 // (the second term by conflict detection on the key bits, +0.0 folding -0 into +0), a permutation of
 // 0..15 since the padding lanes are -inf; then inv[rank_j] = j. Rows interleaved for throughput.
+// Out of line (rare): inlined, it made order_best_first too big to inline, and the call then cost
+// the spills of every live vector register around it.
 template <int R>
-inline void best_first(const Candidates* cand, __m512i* inv) {
+__attribute__((noinline, cold)) void best_first(const Candidates* cand, __m512i* inv) {
   alignas(64) float kb[R][16];
   __m512i rank[R];
   for (int r = 0; r < R; ++r) {
@@ -328,7 +330,7 @@ inline void best_first(const Candidates* cand, __m512i* inv) {
 // compare and two blends per stage, three of them on port 5 of Intel cores.) Rows interleaved for
 // throughput.
 template <int R>
-inline void order_best_first(Candidates* cand) {
+__attribute__((always_inline)) inline void order_best_first(Candidates* cand) {
   const __m512i code = _mm512_sub_epi32(_mm512_set1_epi32(15), iota32());  // 15 - lane
   __m512i v[R];
   for (int r = 0; r < R; ++r) {

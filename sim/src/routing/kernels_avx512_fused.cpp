@@ -34,7 +34,8 @@ inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) 
 
 // Top k of softmax, R rows, n % 16 == 0, n <= 256, k <= 16, finite row maxima. Pass 1: row max and
 // threshold. Pass 2: softmax denominator (one 256-expert block of fast_math.hpp: pairwise fp32 lane
-// sums, then one fp64 fold) and the candidates >= t as bit masks. Then per row the candidate experts in a register, best first (order_best_first), their weights.
+// sums, then one fp64 fold) and the candidates >= t as bit masks. Then per row the candidate experts in
+// a register, best first (order_best_first), and their weights (for k <= 8 two rows in one register).
 template <int R>
 void topk_softmax_rows(const float* x, int n, int k, bool normalize, double scaling, int32_t* idx, float* w,
                        TopKScratch& scratch) {
@@ -66,18 +67,33 @@ void topk_softmax_rows(const float* x, int n, int k, bool normalize, double scal
   for (int r = 0; r < R; ++r) cand[r] = gather_candidates(x + r * n, sel[r], blocks);
   order_best_first<R>(cand);
   const __mmask16 out = first_lanes(static_cast<unsigned>(k));
+  __m512 kv[R];  // the chosen experts' logits, best first (lanes >= k: anything)
+  double inv[R];
   for (int r = 0; r < R; ++r) {
     const float* xr = x + r * n;
-    const double inv_sum = 1.0 / sum_f64(sum[r].total(blocks - 1));
-    __m512 kv;
+    inv[r] = 1.0 / sum_f64(sum[r].total(blocks - 1));
     if (cand[r].c <= 16) {
-      kv = cand[r].ck;
+      kv[r] = cand[r].ck;
       _mm512_mask_storeu_epi32(idx + r * k, out, cand[r].ci);
     } else {  // many candidates (ties, extreme rows): sorted insertion
       insert_candidates(xr, sel[r], blocks, k, idx + r * k);
-      kv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, _mm512_maskz_loadu_epi32(out, idx + r * k), xr, 4);
+      kv[r] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, _mm512_maskz_loadu_epi32(out, idx + r * k), xr, 4);
     }
-    const __m512 wv = _mm512_maskz_mov_ps(out, times_inv(exp16_le0(_mm512_sub_ps(kv, _mm512_set1_ps(m[r]))), inv_sum));
+  }
+  if (k <= 8 && R % 2 == 0) {  // two rows' weights in one register: half the exps and conversions
+    const __mmask16 out2 = static_cast<__mmask16>(out | (out << 8));
+    for (int r = 0; r < R; r += 2) {
+      const __m512 v = _mm512_insertf32x8(kv[r], _mm512_castps512_ps256(kv[r + 1]), 1);
+      const __m512 mv = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(m[r]), _mm512_set1_ps(m[r + 1]));
+      const __m512 s = _mm512_maskz_mov_ps(out2, times_inv_halves(exp16_le0(_mm512_sub_ps(v, mv)), inv[r], inv[r + 1]));
+      const __m512 wv = finish_weights_pair8(s, normalize, scaling);
+      _mm512_mask_storeu_ps(w + r * k, out, wv);
+      _mm512_mask_storeu_ps(w + (r + 1) * k, out, _mm512_castps256_ps512(_mm512_extractf32x8_ps(wv, 1)));
+    }
+    return;
+  }
+  for (int r = 0; r < R; ++r) {
+    const __m512 wv = _mm512_maskz_mov_ps(out, times_inv(exp16_le0(_mm512_sub_ps(kv[r], _mm512_set1_ps(m[r]))), inv[r]));
     _mm512_mask_storeu_ps(w + r * k, out, finish_weights16(wv, normalize, scaling));
   }
 }
