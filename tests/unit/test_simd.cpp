@@ -71,11 +71,11 @@ TEST(Simd, ScalarAndDispatchedPathsAreBitIdentical) {
       specs.push_back(s);
     }
   for (RouterSpec s : specs)
-    for (int shape = 0; shape < 3; ++shape) {
-      const Scores& x = shape == 0 ? x256 : shape == 1 ? x64 : x40;
+    for (int shape = 0; shape < 4; ++shape) {  // shape 3: 256 experts in 16 groups of 16
+      const Scores& x = shape == 0 || shape == 3 ? x256 : shape == 1 ? x64 : x40;
       s.num_experts = static_cast<int>(x.cols());
-      s.groups = s.groups == 1 ? 1 : (shape == 2 ? 4 : 8);  // 40 experts: 4 groups of 10 (scalar fallbacks)
-      s.k = shape == 2 ? 4 : 8;
+      s.groups = s.groups == 1 ? 1 : (shape == 2 ? 4 : shape == 3 ? 16 : 8);  // 40 experts: 4 groups of 10 (scalar fallbacks)
+      s.k = shape == 2 ? 4 : (shape == 3 && s.name == "moge") ? 16 : 8;
       s.topk_group = s.topk_group == 0 ? 0 : s.groups / 2;
       for (bool with_bias : {false, true}) {
         std::vector<float> bias;

@@ -187,23 +187,40 @@ inline void group_top2(const float* key, int n, int groups, int vpg, Top2* top) 
 }
 
 // R rows: bit g of kept[r] set when group g is among the `keep` best of row r (higher score, then lower
-// group), from lane g of score[r].
+// group), from lane g of score[r] (groups <= 16). Each group becomes one int64: its score's bits as a
+// signed integer of the same order (+0.0 added, so that -0 and +0 are one score; a negative score's
+// lower 31 bits flipped) above 15 - g: all distinct, ordered as (higher score, then lower group), so a
+// group's rank is how many are larger, by one compare per group and no tie test. (VPCONFLICTD, for
+// ties among float scores, is 37 uops on Intel cores.)
 template <int R>
 inline void kept_groups(const __m512* score, int groups, int keep, unsigned* kept) {
-  alignas(64) float sb[R][16];
-  __m512 s[R];
-  __m512i rank[R];
+  const int halves = groups > 8 ? 2 : 1;  // groups 0-7, 8-15: eight int64 lanes each
+  alignas(64) int64_t pb[R][16];
+  __m512i p[R][2], rank[R][2];
   for (int r = 0; r < R; ++r) {
-    s[r] = _mm512_add_ps(score[r], _mm512_setzero_ps());  // -0 -> +0 for the bitwise tie test
-    rank[r] = _mm512_popcnt_epi32(_mm512_conflict_epi32(_mm512_castps_si512(s[r])));
-    _mm512_store_ps(sb[r], s[r]);
+    const __m512i bits = _mm512_castps_si512(_mm512_add_ps(score[r], _mm512_setzero_ps()));
+    for (int h = 0; h < halves; ++h) {
+      const __m512i b = _mm512_cvtepi32_epi64(h ? _mm512_extracti64x4_epi64(bits, 1) : _mm512_castsi512_si256(bits));
+      const __m512i ord = _mm512_xor_si512(b, _mm512_srli_epi64(_mm512_srai_epi64(b, 63), 33));  // ^ 0x7fffffff if < 0
+      const __m512i code = _mm512_sub_epi64(_mm512_set1_epi64(15 - 8 * h), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+      p[r][h] = _mm512_or_si512(_mm512_slli_epi64(ord, 32), code);
+      _mm512_store_si512(pb[r] + 8 * h, p[r][h]);
+      rank[r][h] = _mm512_setzero_si512();
+    }
   }
-  const __m512i one = _mm512_set1_epi32(1);
-  for (int h = 0; h < groups; ++h)
+  const __m512i one = _mm512_set1_epi64(1);
+  for (int g = 0; g < groups; ++g)
     for (int r = 0; r < R; ++r)
-      rank[r] = _mm512_mask_add_epi32(rank[r], _mm512_cmp_ps_mask(_mm512_set1_ps(sb[r][h]), s[r], _CMP_GT_OQ), rank[r], one);
-  for (int r = 0; r < R; ++r)
-    kept[r] = _mm512_mask_cmplt_epi32_mask(first_lanes(static_cast<unsigned>(groups)), rank[r], _mm512_set1_epi32(keep));
+      for (int h = 0; h < halves; ++h)
+        rank[r][h] = _mm512_mask_add_epi64(rank[r][h], _mm512_cmpgt_epi64_mask(_mm512_set1_epi64(pb[r][g]), p[r][h]),
+                                           rank[r][h], one);
+  const __m512i limit = _mm512_set1_epi64(keep);
+  const unsigned live = (1u << groups) - 1u;
+  for (int r = 0; r < R; ++r) {
+    kept[r] = _mm512_cmplt_epi64_mask(rank[r][0], limit);
+    if (halves == 2) kept[r] |= static_cast<unsigned>(_mm512_cmplt_epi64_mask(rank[r][1], limit)) << 8;
+    kept[r] &= live;
+  }
 }
 
 // Bit i set: vector i (experts 16 i .. 16 i + 15) belongs to a kept group (groups of vpg vectors).
@@ -241,12 +258,15 @@ inline float kept_threshold(Top2 top, unsigned kept, const float* key, uint32_t 
 // R rows of a fast shape (group_limited_fast_shape), every stage interleaving the rows (one row's
 // chain alone would leave the core idle): the selection keys (into keys, [R, n]); each group's top two;
 // the kept groups; a threshold and the candidates >= it; the candidates best first; weights
-// sigmoid_f32 of the chosen logits, or with sh.softmax their softmax terms over the row (scores_at's:
-// row max, then exp_sum in its fixed order).
+// sigmoid_f32 of the chosen logits (gathered from `scores` when the keys were scores), or with
+// sh.softmax their softmax terms over the row (scores_at's: row max, then exp_sum in its fixed order).
 template <int R>
-void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys) {
+void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys, float* scores) {
   const int n = sh.n, k = sh.k, vpg = sh.per_group / 16, blocks = (n + 63) / 64;
   const bool scored = sh.bias != nullptr || sh.top2;
+  // With sigmoid scores and keys s + bias, the scores s go to `scores` ([R, n]) too, so that the weights
+  // are gathered from there instead of being computed again.
+  const bool stored = scored && !sh.softmax;
   __m512 lane_max[R];  // softmax: the row max, lane by lane
   for (int r = 0; r < R; ++r) lane_max[r] = _mm512_set1_ps(-kInf);
   for (int i = 0; i < n; i += 16)
@@ -256,7 +276,11 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       __builtin_prefetch(x + (r + R) * n + i, 0, 3);
       const __m512 v = _mm512_loadu_ps(x + r * n + i);
       __m512 key = v;
-      if (scored) key = sh.bias ? _mm512_add_ps(sigmoid16(v), _mm512_loadu_ps(sh.bias + i)) : sigmoid16(v);
+      if (scored) {
+        const __m512 s = sigmoid16(v);
+        if (stored) _mm512_storeu_ps(scores + r * n + i, s);
+        key = sh.bias ? _mm512_add_ps(s, _mm512_loadu_ps(sh.bias + i)) : s;
+      }
       if (sh.softmax) lane_max[r] = _mm512_max_ps(lane_max[r], v);
       _mm512_storeu_ps(keys + r * n + i, key);
     }
@@ -320,8 +344,9 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
     for (int r = 0; r < R; r += 2) {
       const __m512i both = _mm512_inserti32x8(
           chosen[r], _mm512_castsi512_si256(_mm512_add_epi32(chosen[r + 1], _mm512_set1_epi32(n))), 1);
-      const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out2, both, x + r * n, 4);
-      const __m512 s = sh.softmax ? times_inv_halves(softmax_term16(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(m[r]),
+      const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out2, both, (stored ? scores : x) + r * n, 4);
+      const __m512 s = stored ? v
+                   : sh.softmax ? times_inv_halves(softmax_term16(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(m[r]),
                                                                                           _mm512_set1_ps(m[r + 1]))),
                                                     inv[r], inv[r + 1])
                                   : sigmoid16(v);
@@ -332,9 +357,9 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
     return;
   }
   for (int r = 0; r < R; ++r) {
-    const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, chosen[r], x + r * n, 4);
+    const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, chosen[r], (stored ? scores : x) + r * n, 4);
     const __m512 s = _mm512_maskz_mov_ps(  // lanes >= k: 0, for the sum
-        out, sh.softmax ? times_inv(softmax_term16(v, _mm512_set1_ps(m[r])), inv[r]) : sigmoid16(v));
+        out, stored ? v : sh.softmax ? times_inv(softmax_term16(v, _mm512_set1_ps(m[r])), inv[r]) : sigmoid16(v));
     _mm512_mask_storeu_ps(w + r * k, out, finish_weights16(s, sh.normalize, sh.scaling));
   }
 }
@@ -354,10 +379,11 @@ void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, i
 void group_limited_avx512(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w,
                                   TopKScratch& scratch) {
   if (!group_limited_fast_shape(sh)) return scalar_kernels().group_limited(x, rows, sh, idx, w, scratch);
-  float* keys = scratch.key.data();  // [4, n]
+  float* keys = scratch.key.data();       // [4, n]
+  float* scores = scratch.score.data();  // [4, n]
   int r = 0;
-  for (; r + 4 <= rows; r += 4) group_limited_rows<4>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys);
-  for (; r < rows; ++r) group_limited_rows<1>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys);
+  for (; r + 4 <= rows; r += 4) group_limited_rows<4>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
+  for (; r < rows; ++r) group_limited_rows<1>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
 }
 
 }  // namespace moesim::routing
