@@ -257,7 +257,7 @@ TEST(FastLog, MatchesStdLog) {
 namespace moesim {
 namespace {
 
-// Each row's uniforms are the documented ARS-7 words: value e of row r = word e % 4 of counter
+// Each row's uniforms are the documented ARS-5 words: value e of row r = word e % 4 of counter
 // {e / 4, r, stream_lo, stream_hi} (ars_portable, the software rounds; test_ars.cpp checks those against
 // Random123 and FIPS-197), whichever path fill takes (AES-NI here when the CPU has it).
 // 70 values: more than one block of 16 counters, and a partial last counter.

@@ -1,13 +1,15 @@
-// workload/ars.hpp (internal): ARS-7, the counter-based generator of the synthetic logits' noise.
+// workload/ars.hpp (internal): ARS-5, the counter-based generator of the synthetic logits' noise.
 //
 // ARS ("AES Randomized Series", Salmon, Moraes, Dror and Shaw, "Parallel random numbers: as easy as 1,
 // 2, 3", SC'11; Random123's ars.h) is the AES round function with a Weyl-sequence key schedule: for a
-// 128-bit counter c and key k, v = c ^ k, then six rounds v = aesenc(v, k + i w) for i = 1 .. 6 and
-// v = aesenclast(v, k + 7 w), with w = (0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B) added as two 64-bit
-// halves. Random123's default is 7 rounds; its authors know of no statistical flaws with 5 or more
-// (ars.h). One AES round is one instruction on x86-64 (AES-NI; four blocks per instruction with VAES
-// on 512-bit registers), against the 10 rounds of multiplies of Philox4x32-10, so the noise of 16
-// values costs 8 instructions instead of about 30 (bench/README.md).
+// 128-bit counter c and key k, v = c ^ k, then four rounds v = aesenc(v, k + i w) for i = 1 .. 4 and
+// v = aesenclast(v, k + 5 w), with w = (0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B) added as two 64-bit
+// halves. Five rounds: Random123's authors "know of no statistical flaws with ROUNDS=5 or more" (ars.h,
+// ARS1xm128i_R); their default of 7 is a safety margin over that, and 5 is what Intel's oneMKL ships as
+// its ARS5 generator. The two rounds saved are 10% of the AVX-512 generator's time (the AES rounds run
+// on one port of Intel cores, with its logs' VGETEXPPS and VGETMANTPS): 7.4 -> 8.1 M tokens/s at 256
+// experts (bench/README.md). One AES round is one instruction on x86-64 (AES-NI; four blocks per
+// instruction with VAES on 512-bit registers), against the 10 rounds of multiplies of Philox4x32-10.
 //
 // Here: the portable definition (the AES round in software, FIPS-197 section 5.1: SubBytes, ShiftRows,
 // MixColumns, AddRoundKey), bit-for-bit the instructions' results (tests/unit/test_ars.cpp checks the
@@ -24,7 +26,7 @@ namespace moesim::ars {
 
 using Block = std::array<uint32_t, 4>;
 
-inline constexpr int kRounds = 7;  // Random123's ARS1xm128i_DEFAULT_ROUNDS
+inline constexpr int kRounds = 5;  // Random123's ARS1xm128i_R<5> (its default, ARS1xm128i, is 7)
 // The Weyl increments of the key schedule (ars.h: the golden ratio and sqrt(3) - 1 as 64-bit fractions),
 // added to the low and the high 64 bits of the key.
 inline constexpr uint64_t kWeylLo = 0x9E3779B97F4A7C15ULL, kWeylHi = 0xBB67AE8584CAA73BULL;
@@ -104,14 +106,14 @@ constexpr Block aes_last_round(const Block& s, const Block& rk) {
   return out;
 }
 
-// ARS-7 of one counter, in software (the reference the instruction paths are tested against).
+// ARS-5 of one counter, in software (the reference the instruction paths are tested against).
 constexpr Block ars_portable(const Block& ctr, const RoundKeys& rk) {
   Block v{ctr[0] ^ rk[0][0], ctr[1] ^ rk[0][1], ctr[2] ^ rk[0][2], ctr[3] ^ rk[0][3]};
   for (int i = 1; i < kRounds; ++i) v = aes_round(v, rk[static_cast<std::size_t>(i)]);
   return aes_last_round(v, rk[kRounds]);
 }
 
-// ARS-7 of n <= 16 counters {q0 + i, c1, c2, c3} (i < n), word j of counter i into out[4 i + j] (the
+// ARS-5 of n <= 16 counters {q0 + i, c1, c2, c3} (i < n), word j of counter i into out[4 i + j] (the
 // order of the values they make); AES-NI where the CPU has it (ars_aesni.cpp), else ars_portable: the
 // same bits. out: [4 n].
 void ars_counters(uint32_t q0, uint32_t c1, uint32_t c2, uint32_t c3, const RoundKeys& rk, int n, uint32_t* out);

@@ -1,4 +1,4 @@
-// workload/ars_aesni.cpp: ARS-7 of up to 16 counters with AES-NI (one AESENC per round and counter), and
+// workload/ars_aesni.cpp: ARS-5 of up to 16 counters with AES-NI (one AESENC per round and counter), and
 // the run-time choice between it and the software rounds of ars.hpp (the same bits: tests/unit/test_ars.cpp).
 #include "workload/ars.hpp"
 

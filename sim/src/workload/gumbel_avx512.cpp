@@ -1,12 +1,12 @@
 // workload/gumbel_avx512.cpp: the AVX-512 twin of gumbel_row_scalar (synthetic.cpp), chosen at run time.
 //
-// ARS-7 (ars.hpp) with VAES: one register holds 4 counters (16 values), and one instruction does an AES
+// ARS-5 (ars.hpp) with VAES: one register holds 4 counters (16 values), and one instruction does an AES
 // round of all four. Then the same IEEE operations as RowUniforms::to_unit_open and fast_log
 // (synthetic.hpp), lane by lane, nothing fused (fp-contract=off; signs folded into fnmsub, exact): the
 // values are bit-identical to the scalar path (unit tests GumbelRow.*). Registers are made 8 at a time,
 // their rounds side by side, then their log stages, so that the latency chains overlap; rows of 16 P
 // values (P <= 32) are one stream of full registers across row ends, other rows go register by register
-// with masks. Per 16 values: 8 AES instructions and about 30 vector operations for the uniforms and logs.
+// with masks. Per 16 values: 6 AES instructions and about 30 vector operations for the uniforms and logs.
 // The code is gumbel_avx512_body.inc, shared with gumbel_avx512_aesni.cpp (AVX-512 without VAES/VBMI).
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* (a known false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"

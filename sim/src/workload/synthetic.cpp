@@ -18,7 +18,7 @@
 // c = 1 gives every token of a sequence the same logits; 0 < c < 1 is a blend (no longer Gumbel,
 // so the selection law is only approximately p).
 //
-// Determinism: value [t, e] depends only on (seed, step, layer, t, e). ARS-7 (workload/ars.hpp) key =
+// Determinism: value [t, e] depends only on (seed, step, layer, t, e). ARS-5 (workload/ars.hpp) key =
 // seed, counter = {e / 4, t, stream} with stream = mix64 of (step, layer, purpose), word e % 4: all 4
 // words of each counter are used. The transform is an elementwise pure function, so the chunking (fixed
 // token chunks over the thread pool) cannot change any bit, nor can the batch size: row t is the same in

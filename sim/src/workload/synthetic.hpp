@@ -71,7 +71,7 @@ inline float fast_log(float x) {
   return std::fma(kf, kLn2, kT[i]) + l;
 }
 
-// Uniforms of one row (token or sequence) from ARS-7 (ars.hpp): value e of row `row` is word e % 4 of the
+// Uniforms of one row (token or sequence) from ARS-5 (ars.hpp): value e of row `row` is word e % 4 of the
 // counter {e / 4, row, stream_lo, stream_hi} under the key {seed_lo, seed_hi, 0, 0}, made into a uniform
 // by to_unit_open. Computed 16 counters at a time (AES-NI where the CPU has it, else in software:
 // the same bits).
@@ -117,7 +117,7 @@ class RowUniforms {
 // then, if logp is not null, out[e] = scale * (logp[e] + out[e]). out, logp: [n].
 using GumbelRowFn = void (*)(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
 void gumbel_row_scalar(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
-// The same bits with AVX-512 and VAES (gumbel_avx512.cpp): ARS-7 on 4 counters per register, the same
+// The same bits with AVX-512 and VAES (gumbel_avx512.cpp): ARS-5 on 4 counters per register, the same
 // IEEE operations as fast_log lane by lane. Only call when gumbel_avx512_supported().
 void gumbel_row_avx512(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
 bool gumbel_avx512_supported();
