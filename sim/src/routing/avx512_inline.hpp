@@ -143,8 +143,7 @@ inline __m512 finish_weights16(__m512 w, bool normalize, double scaling) {
   if (!normalize && scaling == 1.0) return w;
   double f = scaling;
   if (normalize) {
-    const double sum = sum_lanes(_mm512_cvtps_pd(_mm512_castps512_ps256(w)),
-                                 _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(w), 1))));
+    const double sum = sum_f64(w);
     if (sum > 0.0) f = scaling / sum;
   }
   return times_inv(w, f);
