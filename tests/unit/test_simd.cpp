@@ -57,7 +57,7 @@ Assignments route_at(routing::SimdLevel level, const RouterSpec& spec, const Sco
 // Every router gives the same experts and the same weight BITS on the portable path as on the path this
 // CPU dispatches to (AVX-512 where available; on other CPUs both are the portable path).
 TEST(Simd, ScalarAndDispatchedPathsAreBitIdentical) {
-  const Scores x256 = random_scores(300, 256, 1), x64 = random_scores(300, 64, 2), x40 = random_scores(100, 40, 3);
+  const Scores x256 = random_scores(301, 256, 1), x64 = random_scores(300, 64, 2), x40 = random_scores(100, 40, 3);
   std::vector<RouterSpec> specs;
   for (const char* name : {"topk", "moge", "group_limited", "expert_choice", "hash"})
     for (int variant = 0; variant < 4; ++variant) {  // bit 0: sigmoid, bit 1: normalize and scale 2.5
@@ -80,12 +80,19 @@ TEST(Simd, ScalarAndDispatchedPathsAreBitIdentical) {
       for (bool with_bias : {false, true}) {
         std::vector<float> bias;
         for (int e = 0; with_bias && e < s.num_experts; ++e) bias.push_back(0.01f * static_cast<float>(e % 7) - 0.03f);
-        const Assignments fast = route_at(routing::detected_simd_level(), s, x, bias);
         const Assignments slow = route_at(routing::SimdLevel::scalar, s, x, bias);
-        ASSERT_EQ(fast.expert, slow.expert) << s.name << " variant shape " << shape << " bias " << with_bias;
-        ASSERT_EQ(fast.weight.size(), slow.weight.size());
-        EXPECT_EQ(0, std::memcmp(fast.weight.data(), slow.weight.data(), fast.weight.size() * sizeof(float)))
-            << s.name << " shape " << shape << " bias " << with_bias << " sigmoid " << (s.scoring == ScoringFunc::sigmoid);
+        // Both ways of listing the group-limited kernel's candidates (simd.hpp), whichever this CPU uses.
+        for (routing::CandidateListing listing : {routing::CandidateListing::gather, routing::CandidateListing::compress}) {
+          routing::set_candidate_listing_for_testing(listing);
+          const Assignments fast = route_at(routing::detected_simd_level(), s, x, bias);
+          routing::set_candidate_listing_for_testing(std::nullopt);
+          ASSERT_EQ(fast.expert, slow.expert) << s.name << " shape " << shape << " bias " << with_bias
+                                              << " listing " << static_cast<int>(listing);
+          ASSERT_EQ(fast.weight.size(), slow.weight.size());
+          EXPECT_EQ(0, std::memcmp(fast.weight.data(), slow.weight.data(), fast.weight.size() * sizeof(float)))
+              << s.name << " shape " << shape << " bias " << with_bias << " sigmoid " << (s.scoring == ScoringFunc::sigmoid)
+              << " listing " << static_cast<int>(listing);
+        }
       }
     }
 }

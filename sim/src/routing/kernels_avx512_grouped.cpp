@@ -260,7 +260,7 @@ inline float kept_threshold(Top2 top, unsigned kept, const float* key, uint32_t 
 // the kept groups; a threshold and the candidates >= it; the candidates best first; weights
 // sigmoid_f32 of the chosen logits (gathered from `scores` when the keys were scores), or with
 // sh.softmax their softmax terms over the row (scores_at's: row max, then exp_sum in its fixed order).
-template <int R>
+template <int R, bool kCompress>
 void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys, float* scores) {
   const int n = sh.n, k = sh.k, vpg = sh.per_group / 16, blocks = (n + 63) / 64;
   const bool scored = sh.bias != nullptr || sh.top2;
@@ -304,21 +304,34 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
                                    : kept_threshold(top[r], kept[r], keys + r * n, kept_vecs[r], n, sh.keep, k));
   }
   // The candidates >= t of the kept vectors only (keep * vpg of them in every row: a fixed trip count),
-  // as bit masks (bit e % 64 of sel[e / 64] for expert e), then gathered in increasing expert order.
-  // (Compressing each vector's candidates into place instead, two compresses and two expands per
-  // vector, cost twice as much on Intel cores, where each is two cycles of port 5.)
+  // as bit masks (bit e % 64 of sel[e / 64] for expert e; the many-candidates path reads them), and in
+  // increasing expert order: with kCompress each vector's compressed into the lanes after those before
+  // it, else gathered once from the masks (which listing is faster depends on the CPU: simd.hpp).
   uint64_t sel[R][4] = {};
   uint32_t left[R];
-  for (int r = 0; r < R; ++r) left[r] = kept_vecs[r];
+  Candidates cand[R];
+  for (int r = 0; r < R; ++r) {
+    left[r] = kept_vecs[r];
+    if constexpr (kCompress) cand[r] = {_mm512_setzero_si512(), _mm512_set1_ps(-kInf), 0u};
+  }
   for (int j = 0; j < sh.keep * vpg; ++j)
     for (int r = 0; r < R; ++r) {
       const int i = __builtin_ctz(left[r]);
       left[r] &= left[r] - 1;
-      const __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(keys + r * n + 16 * i), t[r], _CMP_GE_OQ);
+      const __m512 kv = _mm512_loadu_ps(keys + r * n + 16 * i);
+      const __mmask16 m = _mm512_cmp_ps_mask(kv, t[r], _CMP_GE_OQ);
       sel[r][i / 4] |= static_cast<uint64_t>(m) << (16 * (i % 4));
+      if constexpr (kCompress) {  // this vector's candidates into the lanes after those before it
+        const unsigned pop = static_cast<unsigned>(__builtin_popcount(m)), c = cand[r].c;
+        const __mmask16 at = c >= 16 ? __mmask16(0) : static_cast<__mmask16>(((1u << pop) - 1u) << c);
+        cand[r].ck = _mm512_mask_expand_ps(cand[r].ck, at, _mm512_maskz_compress_ps(m, kv));
+        cand[r].ci = _mm512_mask_expand_epi32(
+            cand[r].ci, at, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota32(), _mm512_set1_epi32(16 * i))));
+        cand[r].c = c + pop;
+      }
     }
-  Candidates cand[R];
-  for (int r = 0; r < R; ++r) cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
+  if constexpr (!kCompress)
+    for (int r = 0; r < R; ++r) cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
   order_best_first<R>(cand);
   const __mmask16 out = first_lanes(static_cast<unsigned>(k));
   __m512i chosen[R];
@@ -382,8 +395,13 @@ void group_limited_avx512(const float* x, int rows, const GroupLimitedShape& sh,
   float* keys = scratch.key.data();       // [4, n]
   float* scores = scratch.score.data();  // [4, n]
   int r = 0;
-  for (; r + 4 <= rows; r += 4) group_limited_rows<4>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
-  for (; r < rows; ++r) group_limited_rows<1>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
+  if (candidate_listing() == CandidateListing::compress) {
+    for (; r + 4 <= rows; r += 4) group_limited_rows<4, true>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
+    for (; r < rows; ++r) group_limited_rows<1, true>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
+  } else {
+    for (; r + 4 <= rows; r += 4) group_limited_rows<4, false>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
+    for (; r < rows; ++r) group_limited_rows<1, false>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
+  }
 }
 
 }  // namespace moesim::routing

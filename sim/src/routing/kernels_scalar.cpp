@@ -188,6 +188,16 @@ bool cpu_has_avx512() {
 }
 
 std::atomic<int> g_forced{-1};  // -1: use the detected level
+std::atomic<int> g_forced_listing{-1};  // -1: by vendor
+
+bool cpu_is_amd() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  return __builtin_cpu_is("amd");
+#else
+  return false;
+#endif
+}
 
 }  // namespace
 
@@ -211,6 +221,16 @@ SimdLevel simd_level() {
 void set_simd_level_for_testing(SimdLevel level) {
   const int l = std::min(static_cast<int>(level), static_cast<int>(detected_simd_level()));
   g_forced.store(l, std::memory_order_relaxed);
+}
+
+CandidateListing candidate_listing() {
+  static const CandidateListing by_vendor = cpu_is_amd() ? CandidateListing::compress : CandidateListing::gather;
+  const int forced = g_forced_listing.load(std::memory_order_relaxed);
+  return forced < 0 ? by_vendor : static_cast<CandidateListing>(forced);
+}
+
+void set_candidate_listing_for_testing(std::optional<CandidateListing> listing) {
+  g_forced_listing.store(listing ? static_cast<int>(*listing) : -1, std::memory_order_relaxed);
 }
 
 const Kernels& kernels() { return simd_level() == SimdLevel::avx512 ? avx512_kernels() : scalar_kernels(); }

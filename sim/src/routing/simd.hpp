@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace moesim::routing {
@@ -21,6 +22,18 @@ SimdLevel detected_simd_level();
 SimdLevel simd_level();
 // Tests only: force a level (clamped to what the CPU supports). Not thread-safe against routing calls.
 void set_simd_level_for_testing(SimdLevel level);
+
+// How the AVX-512 group-limited kernel lists a row's candidates (the same bits either way): as bit masks
+// and one gather per row, or each kept vector's candidates compressed into place (two compresses and two
+// expands per vector). Measured on the DeepSeek-V3 shape, BM_Route/group_limited_256_8: on the Intel
+// host (Emerald Rapids), where each compress or expand takes two cycles of port 5, the gather was
+// faster (stop 11, 9d7a496); on the AMD host (Zen 5), where they are cheap, compressing is 7-9% faster
+// (bench/README.md, run H). So: compress on AMD CPUs, gather elsewhere.
+enum class CandidateListing { gather = 0, compress = 1 };
+// The listing the kernel uses now: by CPU vendor unless overridden below.
+CandidateListing candidate_listing();
+// Tests only: force a listing (nullopt: back to the vendor's). Not thread-safe against routing calls.
+void set_candidate_listing_for_testing(std::optional<CandidateListing> listing);
 
 // A half-open range of experts [begin, end).
 struct Range {
