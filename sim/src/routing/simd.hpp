@@ -27,8 +27,8 @@ void set_simd_level_for_testing(SimdLevel level);
 // and one gather per row, or each kept vector's candidates compressed into place (two compresses and two
 // expands per vector). Measured on the DeepSeek-V3 shape, BM_Route/group_limited_256_8: on the Intel
 // host (Emerald Rapids), where each compress or expand takes two cycles of port 5, the gather was
-// faster (stop 11, 9d7a496); on the AMD host (Zen 5), where they are cheap, compressing is 7-9% faster
-// (bench/README.md, run H). So: compress on AMD CPUs, gather elsewhere.
+// faster (stop 11, 9d7a496); on the AMD host (Zen 5), where they are cheap, compressing is 5-7% faster
+// (bench/README.md, after run H). So: compress on AMD CPUs, gather elsewhere.
 enum class CandidateListing { gather = 0, compress = 1 };
 // The listing the kernel uses now: by CPU vendor unless overridden below.
 CandidateListing candidate_listing();
