@@ -286,6 +286,17 @@ inline Candidates gather_candidates(const float* key, const uint64_t* sel, int b
   return out;
 }
 
+// Appends the lanes m of kv (experts base + lane) to c, after its c.c live lanes, in increasing lane
+// order: the listing gather_candidates makes, one vector at a time (c starts as {0, -inf, 0}). Lanes past
+// 16 are counted in c.c but not kept; the many-candidates path lists those rows from their masks.
+inline void append_candidates(Candidates& c, __m512 kv, __mmask16 m, int base) {
+  const unsigned pop = static_cast<unsigned>(__builtin_popcount(m));
+  const __mmask16 at = c.c >= 16 ? __mmask16(0) : static_cast<__mmask16>(((1u << pop) - 1u) << c.c);
+  c.ck = _mm512_mask_expand_ps(c.ck, at, _mm512_maskz_compress_ps(m, kv));
+  c.ci = _mm512_mask_expand_epi32(c.ci, at, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota32(), _mm512_set1_epi32(base))));
+  c.c += pop;
+}
+
 // For R rows of candidates (c <= 16 each): the permutation inv of each row that lists its lanes best
 // first (higher key, then lower lane = lower expert): rank_j = #{i: k_i > k_j} + #{i < j: k_i == k_j}
 // (the second term by conflict detection on the key bits, +0.0 folding -0 into +0), a permutation of

@@ -321,14 +321,7 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       const __m512 kv = _mm512_loadu_ps(keys + r * n + 16 * i);
       const __mmask16 m = _mm512_cmp_ps_mask(kv, t[r], _CMP_GE_OQ);
       sel[r][i / 4] |= static_cast<uint64_t>(m) << (16 * (i % 4));
-      if constexpr (kCompress) {  // this vector's candidates into the lanes after those before it
-        const unsigned pop = static_cast<unsigned>(__builtin_popcount(m)), c = cand[r].c;
-        const __mmask16 at = c >= 16 ? __mmask16(0) : static_cast<__mmask16>(((1u << pop) - 1u) << c);
-        cand[r].ck = _mm512_mask_expand_ps(cand[r].ck, at, _mm512_maskz_compress_ps(m, kv));
-        cand[r].ci = _mm512_mask_expand_epi32(
-            cand[r].ci, at, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota32(), _mm512_set1_epi32(16 * i))));
-        cand[r].c = c + pop;
-      }
+      if constexpr (kCompress) append_candidates(cand[r], kv, m, 16 * i);
     }
   if constexpr (!kCompress)
     for (int r = 0; r < R; ++r) cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
@@ -377,6 +370,14 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
   }
 }
 
+template <bool kCompress>
+void group_limited_all_rows(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys,
+                            float* scores) {
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) group_limited_rows<4, kCompress>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
+  for (; r < rows; ++r) group_limited_rows<1, kCompress>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
+}
+
 }  // namespace
 
 void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, int32_t* idx, float* w) {
@@ -390,18 +391,11 @@ void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, i
 }
 
 void group_limited_avx512(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w,
-                                  TopKScratch& scratch) {
+                          TopKScratch& scratch) {
   if (!group_limited_fast_shape(sh)) return scalar_kernels().group_limited(x, rows, sh, idx, w, scratch);
-  float* keys = scratch.key.data();       // [4, n]
-  float* scores = scratch.score.data();  // [4, n]
-  int r = 0;
-  if (candidate_listing() == CandidateListing::compress) {
-    for (; r + 4 <= rows; r += 4) group_limited_rows<4, true>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
-    for (; r < rows; ++r) group_limited_rows<1, true>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
-  } else {
-    for (; r + 4 <= rows; r += 4) group_limited_rows<4, false>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
-    for (; r < rows; ++r) group_limited_rows<1, false>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
-  }
+  // scratch.key and scratch.score: [4, n] each
+  (candidate_listing() == CandidateListing::compress ? group_limited_all_rows<true> : group_limited_all_rows<false>)(
+      x, rows, sh, idx, w, scratch.key.data(), scratch.score.data());
 }
 
 }  // namespace moesim::routing
