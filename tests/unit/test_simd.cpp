@@ -60,14 +60,17 @@ TEST(Simd, ScalarAndDispatchedPathsAreBitIdentical) {
   const Scores x256 = random_scores(301, 256, 1), x64 = random_scores(300, 64, 2), x40 = random_scores(100, 40, 3);
   std::vector<RouterSpec> specs;
   for (const char* name : {"topk", "moge", "group_limited", "expert_choice", "hash"})
-    for (int variant = 0; variant < 4; ++variant) {  // bit 0: sigmoid, bit 1: normalize and scale 2.5
+    // Variants 0-3: bit 0 sigmoid, bit 1 normalize and scale 2.5; variant 4: DeepSeek-V3's routing (sigmoid,
+    // top-2 sum, normalize, 2.5), for which the group-limited kernel has a compile-time shape.
+    for (int variant = 0; variant < 5; ++variant) {
+      const bool v3 = variant == 4;
       RouterSpec s = spec_of(name, 256, 8);
       s.groups = std::string(name) == "moge" || std::string(name) == "group_limited" ? 8 : 1;
       s.topk_group = std::string(name) == "group_limited" ? 4 : 0;
-      s.scoring = (variant & 1) ? ScoringFunc::sigmoid : ScoringFunc::softmax;
-      s.normalize = (variant & 2) != 0;
-      s.scaling = (variant & 2) ? 2.5 : 1.0;
-      s.group_score = (variant == 1 || variant == 2) ? GroupScore::top2_sum : GroupScore::max;
+      s.scoring = (variant & 1) || v3 ? ScoringFunc::sigmoid : ScoringFunc::softmax;
+      s.normalize = (variant & 2) != 0 || v3;
+      s.scaling = (variant & 2) || v3 ? 2.5 : 1.0;
+      s.group_score = (variant == 1 || variant == 2 || v3) ? GroupScore::top2_sum : GroupScore::max;
       specs.push_back(s);
     }
   for (RouterSpec s : specs)

@@ -255,18 +255,45 @@ inline float kept_threshold(Top2 top, unsigned kept, const float* key, uint32_t 
   return kept_lane_threshold(key, kept_vecs, n, k);
 }
 
+// The shape of group_limited_rows: read from GroupLimitedShape at run time (RuntimeShape), or fixed at
+// compile time (DeepSeekV3Shape), so that the compiler unrolls the loops over vectors, groups and kept
+// vectors and drops the tests of the flags: the same bits, DeepSeek-V3 routing 1.15x as fast (bench/README.md,
+// stop 13).
+struct Dims {
+  int n, groups, vpg, keep, k;  // experts, groups, vectors of 16 per group, groups kept, top-k
+  bool top2, softmax, bias;     // GroupLimitedShape's top2 and softmax; bias: a selection bias is given
+};
+struct RuntimeShape {
+  static Dims dims(const GroupLimitedShape& s) {
+    return {s.n, s.groups, s.per_group / 16, s.keep, s.k, s.top2, s.softmax, s.bias != nullptr};
+  }
+};
+// DeepSeek-V3 (and R1, V3.1): n_routed_experts 256, n_group 8, topk_group 4, num_experts_per_tok 8,
+// scoring_func sigmoid, groups scored by the sum of their top two (Hugging Face config.json;
+// configs/models/deepseek-v3.yaml), with the e_score_correction_bias (kBias) or without.
+template <bool kBias>
+struct DeepSeekV3Shape {
+  static constexpr Dims dims(const GroupLimitedShape&) { return {256, 8, 2, 4, 8, true, false, kBias}; }
+  static bool matches(const GroupLimitedShape& s) {
+    const Dims d = dims(s);
+    return s.n == d.n && s.groups == d.groups && s.per_group == 16 * d.vpg && s.keep == d.keep && s.k == d.k &&
+           s.top2 == d.top2 && s.softmax == d.softmax && (s.bias != nullptr) == d.bias;
+  }
+};
+
 // R rows of a fast shape (group_limited_fast_shape), every stage interleaving the rows (one row's
 // chain alone would leave the core idle): the selection keys (into keys, [R, n]); each group's top two;
 // the kept groups; a threshold and the candidates >= it; the candidates best first; weights
 // sigmoid_f32 of the chosen logits (gathered from `scores` when the keys were scores), or with
 // sh.softmax their softmax terms over the row (scores_at's: row max, then exp_sum in its fixed order).
-template <int R, bool kCompress>
+template <int R, bool kCompress, class Shape = RuntimeShape>
 void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys, float* scores) {
-  const int n = sh.n, k = sh.k, vpg = sh.per_group / 16, blocks = (n + 63) / 64;
-  const bool scored = sh.bias != nullptr || sh.top2;
+  const Dims d = Shape::dims(sh);
+  const int n = d.n, k = d.k, vpg = d.vpg, blocks = (n + 63) / 64;
+  const bool scored = d.bias || d.top2;
   // With sigmoid scores and keys s + bias, the scores s go to `scores` ([R, n]) too, so that the weights
   // are gathered from there instead of being computed again.
-  const bool stored = scored && !sh.softmax;
+  const bool stored = scored && !d.softmax;
   __m512 lane_max[R];  // softmax: the row max, lane by lane
   for (int r = 0; r < R; ++r) lane_max[r] = _mm512_set1_ps(-kInf);
   for (int i = 0; i < n; i += 16)
@@ -279,29 +306,29 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       if (scored) {
         const __m512 s = sigmoid16(v);
         if (stored) _mm512_storeu_ps(scores + r * n + i, s);
-        key = sh.bias ? _mm512_add_ps(s, _mm512_loadu_ps(sh.bias + i)) : s;
+        key = d.bias ? _mm512_add_ps(s, _mm512_loadu_ps(sh.bias + i)) : s;
       }
-      if (sh.softmax) lane_max[r] = _mm512_max_ps(lane_max[r], v);
+      if (d.softmax) lane_max[r] = _mm512_max_ps(lane_max[r], v);
       _mm512_storeu_ps(keys + r * n + i, key);
     }
   // Every group kept (plain top-k, TopKRouter's sigmoid path, or topk_group = groups): no group stage.
-  const bool all_kept = sh.keep == sh.groups;
+  const bool all_kept = d.keep == d.groups;
   Top2 top[R];
   unsigned kept[R];
   if (all_kept) {
-    for (int r = 0; r < R; ++r) kept[r] = (1u << sh.groups) - 1u;
+    for (int r = 0; r < R; ++r) kept[r] = (1u << d.groups) - 1u;
   } else {
-    group_top2<R>(keys, n, sh.groups, vpg, top);
+    group_top2<R>(keys, n, d.groups, vpg, top);
     __m512 score[R];
-    for (int r = 0; r < R; ++r) score[r] = sh.top2 ? _mm512_add_ps(top[r].a, top[r].b) : top[r].a;
-    kept_groups<R>(score, sh.groups, sh.keep, kept);
+    for (int r = 0; r < R; ++r) score[r] = d.top2 ? _mm512_add_ps(top[r].a, top[r].b) : top[r].a;
+    kept_groups<R>(score, d.groups, d.keep, kept);
   }
   uint32_t kept_vecs[R];
   __m512 t[R];
   for (int r = 0; r < R; ++r) {
-    kept_vecs[r] = kept_vectors(kept[r], sh.groups, vpg);
+    kept_vecs[r] = kept_vectors(kept[r], d.groups, vpg);
     t[r] = _mm512_set1_ps(all_kept ? kept_lane_threshold(keys + r * n, kept_vecs[r], n, k)
-                                   : kept_threshold(top[r], kept[r], keys + r * n, kept_vecs[r], n, sh.keep, k));
+                                   : kept_threshold(top[r], kept[r], keys + r * n, kept_vecs[r], n, d.keep, k));
   }
   // The candidates >= t of the kept vectors only (keep * vpg of them in every row: a fixed trip count),
   // as bit masks (bit e % 64 of sel[e / 64] for expert e; the many-candidates path reads them), and in
@@ -314,7 +341,7 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
     left[r] = kept_vecs[r];
     if constexpr (kCompress) cand[r] = {_mm512_setzero_si512(), _mm512_set1_ps(-kInf), 0u};
   }
-  for (int j = 0; j < sh.keep * vpg; ++j)
+  for (int j = 0; j < d.keep * vpg; ++j)
     for (int r = 0; r < R; ++r) {
       const int i = __builtin_ctz(left[r]);
       left[r] &= left[r] - 1;
@@ -340,7 +367,7 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
   }
   float m[R];
   double inv[R];
-  if (sh.softmax)
+  if (d.softmax)
     for (int r = 0; r < R; ++r) {
       m[r] = _mm512_reduce_max_ps(lane_max[r]);
       inv[r] = 1.0 / avx512_kernels().exp_sum(x + r * n, n, m[r], nullptr);
@@ -352,7 +379,7 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
           chosen[r], _mm512_castsi512_si256(_mm512_add_epi32(chosen[r + 1], _mm512_set1_epi32(n))), 1);
       const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out2, both, (stored ? scores : x) + r * n, 4);
       const __m512 s = stored ? v
-                   : sh.softmax ? times_inv_halves(softmax_term16(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(m[r]),
+                   : d.softmax ? times_inv_halves(softmax_term16(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(m[r]),
                                                                                           _mm512_set1_ps(m[r + 1]))),
                                                     inv[r], inv[r + 1])
                                   : sigmoid16(v);
@@ -365,7 +392,7 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
   for (int r = 0; r < R; ++r) {
     const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), out, chosen[r], (stored ? scores : x) + r * n, 4);
     const __m512 s = _mm512_maskz_mov_ps(  // lanes >= k: 0, for the sum
-        out, stored ? v : sh.softmax ? times_inv(softmax_term16(v, _mm512_set1_ps(m[r])), inv[r]) : sigmoid16(v));
+        out, stored ? v : d.softmax ? times_inv(softmax_term16(v, _mm512_set1_ps(m[r])), inv[r]) : sigmoid16(v));
     _mm512_mask_storeu_ps(w + r * k, out, finish_weights16(s, sh.normalize, sh.scaling));
   }
 }
@@ -374,7 +401,19 @@ template <bool kCompress>
 void group_limited_all_rows(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys,
                             float* scores) {
   int r = 0;
-  for (; r + 4 <= rows; r += 4) group_limited_rows<4, kCompress>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
+  const auto blocks_of_4 = [&](auto rows_of) {
+    for (; r + 4 <= rows; r += 4) rows_of(x + r * sh.n, idx + r * sh.k, w + r * sh.k);
+  };
+  if (DeepSeekV3Shape<true>::matches(sh))
+    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
+      group_limited_rows<4, kCompress, DeepSeekV3Shape<true>>(xr, sh, ir, wr, keys, scores);
+    });
+  else if (DeepSeekV3Shape<false>::matches(sh))
+    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
+      group_limited_rows<4, kCompress, DeepSeekV3Shape<false>>(xr, sh, ir, wr, keys, scores);
+    });
+  else
+    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) { group_limited_rows<4, kCompress>(xr, sh, ir, wr, keys, scores); });
   for (; r < rows; ++r) group_limited_rows<1, kCompress>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
 }
 
