@@ -141,9 +141,11 @@ void scores_at_avx512(const float* x, const int32_t* idx, int k, ScoringFunc f, 
 // kernels_avx512_fused.cpp
 void topk_softmax_avx512(const float* x, int n, int rows, int k, bool normalize, double scaling, int32_t* idx, float* w,
                          TopKScratch& scratch);
+// kernels_avx512_moge.cpp
 void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, int32_t* idx, float* w);
+// kernels_avx512_grouped.cpp
 void group_limited_avx512(const float* x, int rows, const GroupLimitedShape& shape, int32_t* idx, float* w,
-                                  TopKScratch& scratch);
+                          TopKScratch& scratch);
 
 const Kernels& avx512_kernels() {
   static const Kernels k{topk_avx512,         exp_sum_avx512,    sigmoid_avx512,      sigmoid_bias_avx512,
