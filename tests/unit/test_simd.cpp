@@ -100,16 +100,20 @@ TEST(Simd, ScalarAndDispatchedPathsAreBitIdentical) {
     }
 }
 
-// The fused top-k + softmax kernel routes rows in pairs: an odd token count also exercises the single-row
-// tail, and 1e30-scaled rows the fallback for more than 16 candidates.
+// The fused top-k + softmax kernel routes rows in blocks of 4: an odd token count also exercises the
+// single-row tail, and 1e30-scaled rows the fallback for more than 16 candidates; 256, 128 and 64 experts
+// with k = 8 take its compile-time shapes, the other k (and 96 experts) the shape read at run time.
 TEST(Simd, FusedTopkSoftmaxOddRowCountIsBitIdentical) {
-  const Scores x = random_scores(301, 256, 5);
-  for (int k : {1, 8, 16}) {
-    const RouterSpec s = spec_of("topk", 256, k);
-    const Assignments fast = route_at(routing::detected_simd_level(), s, x, {});
-    const Assignments slow = route_at(routing::SimdLevel::scalar, s, x, {});
-    ASSERT_EQ(fast.expert, slow.expert) << "k " << k;
-    EXPECT_EQ(0, std::memcmp(fast.weight.data(), slow.weight.data(), fast.weight.size() * sizeof(float))) << "k " << k;
+  for (int n : {256, 128, 96, 64}) {
+    const Scores x = random_scores(301, n, 5);
+    for (int k : {1, 8, 16}) {
+      const RouterSpec s = spec_of("topk", n, k);
+      const Assignments fast = route_at(routing::detected_simd_level(), s, x, {});
+      const Assignments slow = route_at(routing::SimdLevel::scalar, s, x, {});
+      ASSERT_EQ(fast.expert, slow.expert) << "n " << n << " k " << k;
+      EXPECT_EQ(0, std::memcmp(fast.weight.data(), slow.weight.data(), fast.weight.size() * sizeof(float)))
+          << "n " << n << " k " << k;
+    }
   }
 }
 

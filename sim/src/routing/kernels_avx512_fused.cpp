@@ -1,7 +1,8 @@
-// routing/kernels_avx512_fused.cpp: the fused AVX-512 kernels of simd.hpp (plain top-k with softmax,
-// MoGE top-1 per group, DeepSeek-V3 group-limited with sigmoid), bit-identical to kernels_scalar.cpp.
-// Each handles R rows at once, stage by stage, so that the long dependency chains of different rows
-// overlap; rows whose shape or values they do not cover go to the plain kernels.
+// routing/kernels_avx512_fused.cpp: the fused AVX-512 kernel of plain top-k with softmax (simd.hpp,
+// Kernels::topk_softmax; MoGE's and group-limited routing's are in kernels_avx512_moge.cpp and
+// kernels_avx512_grouped.cpp), bit-identical to kernels_scalar.cpp. It handles R rows at once, stage by
+// stage, so that the long dependency chains of different rows overlap; rows whose shape or values it
+// does not cover go to the plain kernels.
 #include "routing/avx512_inline.hpp"  // first: it opens the AVX-512 pragma region closed at the end
 
 namespace moesim::routing {
@@ -36,9 +37,12 @@ inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) 
 // threshold. Pass 2: softmax denominator (one 256-expert block of fast_math.hpp: pairwise fp32 lane
 // sums, then one fp64 fold) and the candidates >= t as bit masks. Then per row the candidate experts in
 // a register, best first (order_best_first), and their weights (for k <= 8 two rows in one register).
-template <int R>
-void topk_softmax_rows(const float* x, int n, int k, bool normalize, double scaling, int32_t* idx, float* w,
+// kN, kK: the shape as compile-time constants (0: n and k as given), so that the compiler unrolls the
+// loops over vectors and quarters (topk_softmax_avx512 lists the shapes).
+template <int R, int kN = 0, int kK = 0>
+void topk_softmax_rows(const float* x, int n_given, int k_given, bool normalize, double scaling, int32_t* idx, float* w,
                        TopKScratch& scratch) {
+  const int n = kN != 0 ? kN : n_given, k = kK != 0 ? kK : k_given;
   float m[R], t[R];
   if (!max_and_threshold<R>(x, n, k, m, t)) {  // an infinite row max: the limit rule, rare
     scalar_kernels().topk_softmax(x, n, R, k, normalize, scaling, idx, w, scratch);
@@ -114,7 +118,29 @@ void topk_softmax_avx512(const float* x, int n, int rows, int k, bool normalize,
     return;
   }
   int r = 0;
-  for (; r + 4 <= rows; r += 4) topk_softmax_rows<4>(x + r * n, n, k, normalize, scaling, idx + r * k, w + r * k, scratch);
+  const auto blocks_of_4 = [&](auto rows_of) {
+    for (; r + 4 <= rows; r += 4) rows_of(x + r * n, idx + r * k, w + r * k);
+  };
+  // Shapes compiled with constant n and k, the same bits, 1.09-1.12x as fast as the same code reading
+  // them at run time (bench/README.md, stop 13): 256 experts top-8 (issue 6's target shape), 128 top-8
+  // (Qwen3-30B-A3B, Qwen3-235B-A22B: num_experts 128, num_experts_per_tok 8), 64 top-8 (Pangu Pro MoE's
+  // plain top-8 baseline, OLMoE).
+  if (n == 256 && k == 8)
+    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
+      topk_softmax_rows<4, 256, 8>(xr, n, k, normalize, scaling, ir, wr, scratch);
+    });
+  else if (n == 128 && k == 8)
+    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
+      topk_softmax_rows<4, 128, 8>(xr, n, k, normalize, scaling, ir, wr, scratch);
+    });
+  else if (n == 64 && k == 8)
+    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
+      topk_softmax_rows<4, 64, 8>(xr, n, k, normalize, scaling, ir, wr, scratch);
+    });
+  else
+    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
+      topk_softmax_rows<4>(xr, n, k, normalize, scaling, ir, wr, scratch);
+    });
   for (; r < rows; ++r) topk_softmax_rows<1>(x + r * n, n, k, normalize, scaling, idx + r * k, w + r * k, scratch);
 }
 
