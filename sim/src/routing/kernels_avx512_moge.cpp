@@ -44,8 +44,11 @@ inline float group_argmax_wide(const float* x, int vpg, int32_t& at) {
 // R rows, n % 16 == 0, n <= 256, pg in {2, 4, 8, 16} or 16 vpg (vpg <= 16). Stage 1: the argmax and max of
 // every group (for pg <= 16 compressed from the first lane of every run of a register). Stage 2: the
 // softmax denominator. Stage 3: the weights of the group maxima.
-template <int R>
-void group_top1_softmax_rows(const float* x, int n, int pg, int32_t* idx, float* w) {
+// kN, kPg: the shape as compile-time constants (0: n and pg as given), so that the compiler unrolls the
+// loops over vectors and groups (group_top1_softmax_avx512 lists the shapes).
+template <int R, int kN = 0, int kPg = 0>
+void group_top1_softmax_rows(const float* x, int n_given, int pg_given, int32_t* idx, float* w) {
+  const int n = kN != 0 ? kN : n_given, pg = kPg != 0 ? kPg : pg_given;
   const int groups = n / pg;
   alignas(64) float gm[R][kMaxMogeExperts / 2 + 16];  // [rows, groups] group maxima
   __m512 lane_max[R];
@@ -119,7 +122,18 @@ void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, i
     return scalar_kernels().group_top1_softmax(x, n, rows, per_group, idx, w);
   const int groups = n / per_group;
   int r = 0;
-  for (; r + 4 <= rows; r += 4) group_top1_softmax_rows<4>(x + r * n, n, per_group, idx + r * groups, w + r * groups);
+  const auto blocks_of_4 = [&](auto rows_of) {
+    for (; r + 4 <= rows; r += 4) rows_of(x + r * n, idx + r * groups, w + r * groups);
+  };
+  // Shapes compiled with constant n and group size, the same bits: 64 experts in 8 groups (Pangu Pro MoE:
+  // num_experts 64, num_experts_per_tok 8, one per group; paired 1.30x as fast as the same code reading
+  // them at run time) and 256 in 8 groups (issue 6's PyTorch baseline; 1.21x) (bench/README.md, stop 13).
+  if (n == 64 && per_group == 8)
+    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) { group_top1_softmax_rows<4, 64, 8>(xr, n, per_group, ir, wr); });
+  else if (n == 256 && per_group == 32)
+    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) { group_top1_softmax_rows<4, 256, 32>(xr, n, per_group, ir, wr); });
+  else
+    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) { group_top1_softmax_rows<4>(xr, n, per_group, ir, wr); });
   for (; r < rows; ++r) group_top1_softmax_rows<1>(x + r * n, n, per_group, idx + r * groups, w + r * groups);
 }
 
