@@ -118,29 +118,16 @@ void topk_softmax_avx512(const float* x, int n, int rows, int k, bool normalize,
     return;
   }
   int r = 0;
-  const auto blocks_of_4 = [&](auto rows_of) {
-    for (; r + 4 <= rows; r += 4) rows_of(x + r * n, idx + r * k, w + r * k);
-  };
   // Shapes compiled with constant n and k, the same bits, 1.09-1.12x as fast as the same code reading
   // them at run time (bench/README.md, stop 13): 256 experts top-8 (issue 6's target shape), 128 top-8
   // (Qwen3-30B-A3B, Qwen3-235B-A22B: num_experts 128, num_experts_per_tok 8), 64 top-8 (Pangu Pro MoE's
   // plain top-8 baseline, OLMoE).
-  if (n == 256 && k == 8)
-    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
-      topk_softmax_rows<4, 256, 8>(xr, n, k, normalize, scaling, ir, wr, scratch);
-    });
-  else if (n == 128 && k == 8)
-    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
-      topk_softmax_rows<4, 128, 8>(xr, n, k, normalize, scaling, ir, wr, scratch);
-    });
-  else if (n == 64 && k == 8)
-    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
-      topk_softmax_rows<4, 64, 8>(xr, n, k, normalize, scaling, ir, wr, scratch);
-    });
-  else
-    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
-      topk_softmax_rows<4>(xr, n, k, normalize, scaling, ir, wr, scratch);
-    });
+  const auto rows4 = k != 8        ? topk_softmax_rows<4>
+                     : n == 256 ? topk_softmax_rows<4, 256, 8>
+                     : n == 128 ? topk_softmax_rows<4, 128, 8>
+                     : n == 64  ? topk_softmax_rows<4, 64, 8>
+                                : topk_softmax_rows<4>;
+  for (; r + 4 <= rows; r += 4) rows4(x + r * n, n, k, normalize, scaling, idx + r * k, w + r * k, scratch);
   for (; r < rows; ++r) topk_softmax_rows<1>(x + r * n, n, k, normalize, scaling, idx + r * k, w + r * k, scratch);
 }
 

@@ -295,19 +295,10 @@ template <bool kCompress>
 void group_limited_all_rows(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys,
                             float* scores) {
   int r = 0;
-  const auto blocks_of_4 = [&](auto rows_of) {
-    for (; r + 4 <= rows; r += 4) rows_of(x + r * sh.n, idx + r * sh.k, w + r * sh.k);
-  };
-  if (DeepSeekV3Shape<true>::matches(sh))
-    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
-      group_limited_rows<4, kCompress, DeepSeekV3Shape<true>>(xr, sh, ir, wr, keys, scores);
-    });
-  else if (DeepSeekV3Shape<false>::matches(sh))
-    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) {
-      group_limited_rows<4, kCompress, DeepSeekV3Shape<false>>(xr, sh, ir, wr, keys, scores);
-    });
-  else
-    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) { group_limited_rows<4, kCompress>(xr, sh, ir, wr, keys, scores); });
+  const auto rows4 = DeepSeekV3Shape<true>::matches(sh)    ? group_limited_rows<4, kCompress, DeepSeekV3Shape<true>>
+                     : DeepSeekV3Shape<false>::matches(sh) ? group_limited_rows<4, kCompress, DeepSeekV3Shape<false>>
+                                                           : group_limited_rows<4, kCompress>;
+  for (; r + 4 <= rows; r += 4) rows4(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
   for (; r < rows; ++r) group_limited_rows<1, kCompress>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
 }
 

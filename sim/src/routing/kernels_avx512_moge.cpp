@@ -122,18 +122,13 @@ void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, i
     return scalar_kernels().group_top1_softmax(x, n, rows, per_group, idx, w);
   const int groups = n / per_group;
   int r = 0;
-  const auto blocks_of_4 = [&](auto rows_of) {
-    for (; r + 4 <= rows; r += 4) rows_of(x + r * n, idx + r * groups, w + r * groups);
-  };
   // Shapes compiled with constant n and group size, the same bits: 64 experts in 8 groups (Pangu Pro MoE:
   // num_experts 64, num_experts_per_tok 8, one per group; paired 1.30x as fast as the same code reading
   // them at run time) and 256 in 8 groups (issue 6's PyTorch baseline; 1.21x) (bench/README.md, stop 13).
-  if (n == 64 && per_group == 8)
-    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) { group_top1_softmax_rows<4, 64, 8>(xr, n, per_group, ir, wr); });
-  else if (n == 256 && per_group == 32)
-    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) { group_top1_softmax_rows<4, 256, 32>(xr, n, per_group, ir, wr); });
-  else
-    blocks_of_4([&](const float* xr, int32_t* ir, float* wr) { group_top1_softmax_rows<4>(xr, n, per_group, ir, wr); });
+  const auto rows4 = n == 64 && per_group == 8    ? group_top1_softmax_rows<4, 64, 8>
+                     : n == 256 && per_group == 32 ? group_top1_softmax_rows<4, 256, 32>
+                                                   : group_top1_softmax_rows<4>;
+  for (; r + 4 <= rows; r += 4) rows4(x + r * n, n, per_group, idx + r * groups, w + r * groups);
   for (; r < rows; ++r) group_top1_softmax_rows<1>(x + r * n, n, per_group, idx + r * groups, w + r * groups);
 }
 
