@@ -2,7 +2,7 @@
 // (the fused ones are in kernels_avx512_fused.cpp). Bit-identical to kernels_scalar.cpp: the same IEEE
 // operations lane by lane (explicit FMAs where the scalar code calls std::fma, nothing else fused),
 // selections exact by construction.
-#include "routing/avx512_inline.hpp"  // first: it opens the AVX-512 pragma region closed at the end
+#include "routing/avx512_select.hpp"  // first: it opens the AVX-512 pragma region closed at the end
 
 namespace moesim::routing {
 

@@ -3,7 +3,7 @@
 // kernels_avx512_grouped.cpp), bit-identical to kernels_scalar.cpp. It handles R rows at once, stage by
 // stage, so that the long dependency chains of different rows overlap; rows whose shape or values it
 // does not cover go to the plain kernels.
-#include "routing/avx512_inline.hpp"  // first: it opens the AVX-512 pragma region closed at the end
+#include "routing/avx512_select.hpp"  // first: it opens the AVX-512 pragma region closed at the end
 
 namespace moesim::routing {
 

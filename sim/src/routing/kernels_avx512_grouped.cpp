@@ -1,7 +1,7 @@
 // routing/kernels_avx512_grouped.cpp: the fused AVX-512 kernel of DeepSeek-V3 group-limited routing
 // (simd.hpp, Kernels::group_limited; MoGE is in kernels_avx512_moge.cpp). Bit-identical to
 // kernels_scalar.cpp; R rows at once, stage by stage, so that the dependency chains of rows overlap.
-#include "routing/avx512_inline.hpp"  // first: it opens the AVX-512 pragma region closed at the end
+#include "routing/avx512_select.hpp"  // first: it opens the AVX-512 pragma region closed at the end
 
 namespace moesim::routing {
 
