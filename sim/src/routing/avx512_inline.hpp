@@ -19,8 +19,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <type_traits>
-#include <utility>
+#include <type_traits>  // type_traits, utility: for avx512_select.hpp's sort stages (std::integer_sequence),
+#include <utility>      // included here, before the AVX-512 pragma region, like every system header
 
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
