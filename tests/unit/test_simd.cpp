@@ -22,7 +22,8 @@ using test::spec_of;
 // Random logits: N(0, 1), some rows scaled by 1e30 (extreme but finite) or by 1e-30 (tiny), some
 // quantised to {-1, 0, 1} (ties everywhere), some rows of magnitudes 86 to ~90, all negative or all
 // positive (around the ends of exp_f32's range, -87 and 88.7, where a sigmoid's exp(-x) underflows to
-// 0 or overflows to +inf), a few -inf (masked experts), some rows with one to three +inf, one row of
+// 0 or overflows to +inf), some rows scaled by 40 (softmax terms x - max and sigmoid terms -x through
+// exp_f32's subnormal range, -87 to -104, and below), a few -inf (masked experts), some rows with one to three +inf, one row of
 // only -inf, and rows whose values above 2 become 3 plus 0 to 15 ulps (the best few differ only in the
 // low 4 mantissa bits, which the AVX-512 candidate sort leaves to its exact fallback). scores:
 // [tokens, experts].
@@ -37,6 +38,7 @@ Scores random_scores(int64_t tokens, int experts, uint64_t seed) {
       if (t % 7 == 3) v *= 1e30f;
       if (t % 13 == 6) v *= 1e-30f;
       if (t % 5 == 1) v = std::round(v);
+      if (t % 23 == 12) v *= 40.0f;
       if (t % 17 == 8) v = ((t / 17) % 2 == 0 ? -1.0f : 1.0f) * (86.0f + std::abs(v));
       if (w[2] % 61 == 0 && e > 0) v = -inf;
       if (t % 11 == 5 && w[3] % 97 < 3) v = inf;
@@ -133,6 +135,25 @@ TEST(Simd, SoftmaxDenominatorIsBitIdenticalOnEveryBlockBoundary) {
       EXPECT_EQ(0, std::memcmp(&a, &b, sizeof a)) << "n " << n << " row " << t;
       EXPECT_EQ(0, std::memcmp(ef.data(), es.data(), ef.size() * sizeof(float))) << "n " << n << " row " << t;
     }
+}
+
+// The softmax terms through exp_f32's gradual underflow: x - max from 0 down to -120 in steps of 1/64 (the
+// subnormal range is -87.34 to -103.97), a -inf and a +0 / -0: the same term bits on the dispatched path
+// (VSCALEFPS rounding once) as on the portable one (std::ldexp), and some of them subnormal.
+TEST(Simd, SoftmaxTermsUnderflowTheSameWay) {
+  std::vector<float> row;
+  for (int i = 0; i >= -120 * 64; --i) row.push_back(static_cast<float>(i) / 64.0f);
+  row.push_back(-std::numeric_limits<float>::infinity());
+  row.push_back(-0.0f);
+  const int n = static_cast<int>(row.size());
+  std::vector<float> ef(row.size()), es(row.size());
+  const double a = routing::kernels().exp_sum(row.data(), n, 0.0f, ef.data());
+  const double b = routing::scalar_kernels().exp_sum(row.data(), n, 0.0f, es.data());
+  EXPECT_EQ(0, std::memcmp(&a, &b, sizeof a));
+  EXPECT_EQ(0, std::memcmp(ef.data(), es.data(), ef.size() * sizeof(float)));
+  const auto subnormal = std::count_if(es.begin(), es.end(), [](float e) { return std::fpclassify(e) == FP_SUBNORMAL; });
+  EXPECT_EQ(subnormal, 1065);  // i / 64 in (-87.34, -103.97]: i = -5590 .. -6654
+  EXPECT_EQ(es[static_cast<size_t>(n - 2)], 0.0f);  // -inf
 }
 
 }  // namespace

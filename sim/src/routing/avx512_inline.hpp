@@ -48,28 +48,26 @@ inline __mmask16 first_lanes(unsigned c) { return static_cast<__mmask16>(c >= 16
 inline void prefetch_line(const float* p) { __builtin_prefetch(p, 0, 3); }
 
 // exp_f32 (fast_math.hpp) on 16 lanes of s x, s = -1 when Negate, else 1, for s x <= kOver (softmax
-// terms x - max; sigmoid terms -x): 0 below kUnder and for -inf. Negate folds the sign into the
-// operations that read x, with the same bits (negation is exact and rounding symmetric:
-// fma(-x, c, m) = fnmadd(x, c, m), fma(n, -h, -x) = fnmsub(n, h, x), and -x >= kUnder is x <= -kUnder).
+// terms x - max; sigmoid terms -x): s x clamped to >= kFloor (so -inf gives 0), and the final scale by 2^k
+// one VSCALEFPS by n = k + j / 16 (it floors its second operand and rounds once, so subnormal results
+// match std::ldexp and normal ones exp_f32's integer add). Negate folds the sign into the operations that
+// read x, with the same bits (negation is exact and rounding symmetric: fma(-x, c, m) = fnmadd(x, c, m),
+// fma(n, -h, -x) = fnmsub(n, h, x), and max(-x, f) = -min(x, -f)).
 template <bool Negate = false>
 inline __m512 exp16_le0(__m512 x) {
   using namespace exp_const;
-  const __mmask16 ok = Negate ? _mm512_cmp_ps_mask(x, _mm512_set1_ps(-kUnder), _CMP_LE_OQ)
-                              : _mm512_cmp_ps_mask(x, _mm512_set1_ps(kUnder), _CMP_GE_OQ);
-  const __m512 z = Negate ? _mm512_fnmadd_ps(x, _mm512_set1_ps(k16OverLn2), _mm512_set1_ps(kMagic))
-                          : _mm512_fmadd_ps(x, _mm512_set1_ps(k16OverLn2), _mm512_set1_ps(kMagic));
+  const __m512 xc = Negate ? _mm512_min_ps(x, _mm512_set1_ps(-kFloor)) : _mm512_max_ps(x, _mm512_set1_ps(kFloor));
+  const __m512 z = Negate ? _mm512_fnmadd_ps(xc, _mm512_set1_ps(kOneOverLn2), _mm512_set1_ps(kMagic))
+                          : _mm512_fmadd_ps(xc, _mm512_set1_ps(kOneOverLn2), _mm512_set1_ps(kMagic));
   const __m512 n = _mm512_sub_ps(z, _mm512_set1_ps(kMagic));
-  __m512 r = Negate ? _mm512_fnmsub_ps(n, _mm512_set1_ps(kLn2By16Hi), x) : _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2By16Hi), x);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2By16Lo), r);
+  __m512 r = Negate ? _mm512_fnmsub_ps(n, _mm512_set1_ps(kLn2Hi), xc) : _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2Hi), xc);
+  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2Lo), r);
   __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(kC3), r, _mm512_set1_ps(kC2));
   q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
   const __m512 p = _mm512_mul_ps(q, r);
   const __m512 t = _mm512_permutexvar_ps(_mm512_castps_si512(z), _mm512_load_ps(kExp2Table));  // low 4 bits index
   const __m512 y = _mm512_fmadd_ps(p, t, t);
-  // y 2^k, k = floor(n / 16) (n / 16 is exact; VSCALEFPS floors its second operand): the same bits as
-  // exp_f32's integer add of k to the exponent field, since the result is normal for x >= kUnder. One
-  // uop on either vector port, where the shift, mask and add are three (the shift on port 0 only).
-  return _mm512_maskz_scalef_ps(ok, y, _mm512_mul_ps(n, _mm512_set1_ps(0.0625f)));
+  return _mm512_scalef_ps(y, n);
 }
 
 // sigmoid_f32 on 16 lanes, any NaN-free x: 1 / (1 + exp_f32(-x)). Where -x > kOver, exp_f32 is +inf and

@@ -1,13 +1,16 @@
 // routing/fast_math.hpp: the scalar exp and softmax the routers are defined with (private to src/routing
 // and tests).
 //
-// exp_f32 is table-driven: x = (16 k + j) ln2 / 16 + r with k, j integers (0 <= j < 16, 16 k + j the
-// nearest integer to 16 x / ln2, from one fma against 1.5 * 2^23), ln2 / 16 split in two so that r is
+// exp_f32 is table-driven: x = (k + j / 16) ln2 + r with k, j integers (0 <= j < 16, k + j / 16 the
+// nearest multiple of 1/16 to x / ln2, from one fma against 1.5 * 2^19), ln2 split in two so that r is
 // exact to ~2^-35 (|r| <= ln2 / 32), exp(r) - 1 by r (1 + r (1/2 + r / 6)), then
 // 2^(j / 16) (1 + p) in one fma with the table entry, and 2^k added to the exponent bits. Checked against
-// the correctly rounded exp on EVERY float of [-87, 88.7]: at most 1 ulp (tests/unit/test_routers.cpp
-// samples that range densely). Outside: exp_f32(x) = 0 for x < -87 (and -inf), so results are never
-// subnormal, and +inf for x > 88.7 (exp(88.7) is within 2.3% of FLT_MAX).
+// the correctly rounded exp on EVERY float of [-87, 88.7]: at most 1 ulp (tests/unit/test_fast_math.cpp
+// samples that range densely). Below -87 the result is y 2^k rounded once (std::ldexp): subnormal, and 0
+// below -103.97, where it is under half of 2^-149; x < -104 (and -inf) is taken as -104, whose exp rounds
+// to 0. So no compare is needed to zero the small terms: the AVX-512 kernels clamp with one max, on the
+// adder pipes, where a compare into a mask register would take an FMA-pipe slot on Zen 4 (bench/README.md,
+// stop 16). Above 88.7: +inf (exp(88.7) is within 2.3% of FLT_MAX).
 //
 // Why not std::exp: the vectorised kernels (kernels_avx512.cpp) evaluate exactly the same sequence of
 // IEEE operations lane by lane (fma where this code calls std::fma, nothing else fused: the kernel files
@@ -23,12 +26,13 @@
 namespace moesim::routing {
 
 namespace exp_const {
-inline constexpr float kUnder = -87.0f;  // x < kUnder (or -inf): 0; exp(-87) = 1.6e-38 is still normal
+inline constexpr float kUnder = -87.0f;  // x >= kUnder: the result is normal (exp(-87) = 1.6e-38)
+inline constexpr float kFloor = -104.0f;  // x < kFloor (or -inf) is taken as kFloor: exp(-104) = 6.8e-46 rounds to 0
 inline constexpr float kOver = 88.7f;    // x > kOver: +inf (the result would pass FLT_MAX near 88.72)
-inline constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23: x * 16/ln2 + kMagic holds round(16 x / ln2) in its low bits
-inline constexpr float k16OverLn2 = 23.0831203f;  // 16 / ln 2
-inline constexpr float kLn2By16Hi = 0.0433197021484375f;  // 2839 / 2^16: 12 bits, so n * kLn2By16Hi is exact
-inline constexpr float kLn2By16Lo = 1.99663646e-6f;      // ln 2 / 16 - kLn2By16Hi
+inline constexpr float kMagic = 786432.0f;  // 1.5 * 2^19: x / ln2 + kMagic holds round(16 x / ln2) / 16, its low mantissa bits 16 k + j
+inline constexpr float kOneOverLn2 = 1.44269502f;  // 1 / ln 2
+inline constexpr float kLn2Hi = 0.693115234375f;   // 2839 / 2^12: 12 bits, so (16 k + j) / 16 * kLn2Hi is exact
+inline constexpr float kLn2Lo = 3.19461833e-5f;    // ln 2 - kLn2Hi
 inline constexpr float kC2 = 0.5f, kC3 = 0.166666672f;    // exp(r) - 1 ~ r (1 + r (kC2 + r kC3))
 inline constexpr uint32_t kExponentMask = 0xFF800000u;    // sign and exponent bits
 // 2^(j / 16), j = 0 .. 15, rounded to fp32.
@@ -40,18 +44,19 @@ alignas(64) inline constexpr float kExp2Table[16] = {
 // exp(x) in fp32 for NaN-free x (see above; -inf gives 0, +inf gives +inf).
 inline float exp_f32(float x) {
   using namespace exp_const;
-  if (!(x >= kUnder)) return 0.0f;
   if (x > kOver) return std::numeric_limits<float>::infinity();
-  const float z = std::fma(x, k16OverLn2, kMagic);  // bits: kMagic's + (16 k + j)
-  const float n = z - kMagic;                       // 16 k + j, exactly
-  float r = std::fma(n, -kLn2By16Hi, x);
-  r = std::fma(n, -kLn2By16Lo, r);
+  const float xc = x >= kFloor ? x : kFloor;
+  const float z = std::fma(xc, kOneOverLn2, kMagic);  // bits: kMagic's + (16 k + j)
+  const float n = z - kMagic;                         // k + j / 16, exactly
+  float r = std::fma(n, -kLn2Hi, xc);
+  r = std::fma(n, -kLn2Lo, r);
   float q = std::fma(kC3, r, kC2);
   q = std::fma(q, r, 1.0f);
   const float p = q * r;
   const uint32_t zb = std::bit_cast<uint32_t>(z);
   const float t = kExp2Table[zb & 15u];
   const float y = std::fma(p, t, t);  // 2^(j/16) exp(r), in [0.97, 2)
+  if (!(xc >= kUnder)) return std::ldexp(y, static_cast<int>(std::floor(n)));  // subnormal or 0, rounded once
   // + k in the exponent field: (zb << 19) keeps the bits of 16 k + j above bit 19, i.e. k << 23.
   return std::bit_cast<float>(std::bit_cast<uint32_t>(y) + ((zb << 19) & kExponentMask));
 }
