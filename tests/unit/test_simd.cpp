@@ -86,18 +86,24 @@ TEST(Simd, ScalarAndDispatchedPathsAreBitIdentical) {
         std::vector<float> bias;
         for (int e = 0; with_bias && e < s.num_experts; ++e) bias.push_back(0.01f * static_cast<float>(e % 7) - 0.03f);
         const Assignments slow = route_at(routing::SimdLevel::scalar, s, x, bias);
-        // Both ways of listing the group-limited kernel's candidates (simd.hpp), whichever this CPU uses.
-        for (routing::CandidateListing listing : {routing::CandidateListing::gather, routing::CandidateListing::compress}) {
-          routing::set_candidate_listing_for_testing(listing);
-          const Assignments fast = route_at(routing::detected_simd_level(), s, x, bias);
-          routing::set_candidate_listing_for_testing(std::nullopt);
-          ASSERT_EQ(fast.expert, slow.expert) << s.name << " shape " << shape << " bias " << with_bias
-                                              << " listing " << static_cast<int>(listing);
-          ASSERT_EQ(fast.weight.size(), slow.weight.size());
-          EXPECT_EQ(0, std::memcmp(fast.weight.data(), slow.weight.data(), fast.weight.size() * sizeof(float)))
-              << s.name << " shape " << shape << " bias " << with_bias << " sigmoid " << (s.scoring == ScoringFunc::sigmoid)
-              << " listing " << static_cast<int>(listing);
-        }
+        // Both ways of listing the group-limited kernel's candidates and both row prefetches of the fused
+        // kernels (simd.hpp; separate instantiations of each kernel), whichever this CPU uses.
+        for (routing::CandidateListing listing : {routing::CandidateListing::gather, routing::CandidateListing::compress})
+          for (routing::RowPrefetch prefetch : {routing::RowPrefetch::l1_near, routing::RowPrefetch::l2_far}) {
+            routing::set_candidate_listing_for_testing(listing);
+            routing::set_row_prefetch_for_testing(prefetch);
+            const Assignments fast = route_at(routing::detected_simd_level(), s, x, bias);
+            routing::set_candidate_listing_for_testing(std::nullopt);
+            routing::set_row_prefetch_for_testing(std::nullopt);
+            ASSERT_EQ(fast.expert, slow.expert) << s.name << " shape " << shape << " bias " << with_bias
+                                                << " listing " << static_cast<int>(listing) << " prefetch "
+                                                << static_cast<int>(prefetch);
+            ASSERT_EQ(fast.weight.size(), slow.weight.size());
+            EXPECT_EQ(0, std::memcmp(fast.weight.data(), slow.weight.data(), fast.weight.size() * sizeof(float)))
+                << s.name << " shape " << shape << " bias " << with_bias << " sigmoid "
+                << (s.scoring == ScoringFunc::sigmoid) << " listing " << static_cast<int>(listing) << " prefetch "
+                << static_cast<int>(prefetch);
+          }
       }
     }
 }

@@ -46,6 +46,14 @@ inline __mmask16 first_lanes(unsigned c) { return static_cast<__mmask16>(c >= 16
 // Golden Cove): top-8 of 256 from L3 took 342 cycles per row that way and 294 spread, as from L2
 // (bench/README.md).
 inline void prefetch_line(const float* p) { __builtin_prefetch(p, 0, 3); }
+// RowPrefetch (simd.hpp) chosen at compile time: the line `near` into L1, or with kL2 the line `far` into
+// L2 (the caller's addresses, eight blocks ahead for far; the unused one is never computed).
+template <bool kL2>
+inline void prefetch_next(const float* near, const float* far) {
+  if constexpr (kL2) __builtin_prefetch(far, 0, 2);
+  else prefetch_line(near);
+}
+inline constexpr int kFarBlocks = 8;  // blocks of R rows ahead for the L2 prefetch
 
 // exp_f32 (fast_math.hpp) on 16 lanes of s x, s = -1 when Negate, else 1, for s x <= kOver (softmax
 // terms x - max; sigmoid terms -x): s x clamped to >= kFloor (so -inf gives 0), and the final scale by 2^k

@@ -38,8 +38,8 @@ inline bool max_and_threshold(const float* x, int n, int k, float* m, float* t) 
 // sums, then one fp64 fold) and the candidates >= t as bit masks. Then per row the candidate experts in
 // a register, best first (order_best_first), and their weights (for k <= 8 two rows in one register).
 // kN, kK: the shape as compile-time constants (0: n and k as given), so that the compiler unrolls the
-// loops over vectors and quarters (topk_softmax_avx512 lists the shapes).
-template <int R, int kN = 0, int kK = 0>
+// loops over vectors and quarters (topk_softmax_avx512 lists the shapes). kL2: RowPrefetch::l2_far.
+template <int R, int kN = 0, int kK = 0, bool kL2 = false>
 void topk_softmax_rows(const float* x, int n_given, int k_given, bool normalize, double scaling, int32_t* idx, float* w,
                        TopKScratch& scratch) {
   const int n = kN != 0 ? kN : n_given, k = kK != 0 ? kK : k_given;
@@ -58,7 +58,7 @@ void topk_softmax_rows(const float* x, int n_given, int k_given, bool normalize,
     for (int j = 0; j < nv; ++j)
       for (int r = 0; r < R; ++r) {
         const __m512 v = _mm512_loadu_ps(x + r * n + 64 * q + 16 * j);
-        prefetch_line(x + (r + 2 * R) * n + 64 * q + 16 * j);
+        prefetch_next<kL2>(x + (r + 2 * R) * n + 64 * q + 16 * j, x + (r + kFarBlocks * R) * n + 64 * q + 16 * j);
         e[r][j] = exp16_le0(_mm512_sub_ps(v, _mm512_set1_ps(m[r])));
         bits[r] |= static_cast<uint64_t>(_mm512_cmp_ps_mask(v, _mm512_set1_ps(t[r]), _CMP_GE_OQ)) << (16 * j);
       }
@@ -102,6 +102,16 @@ void topk_softmax_rows(const float* x, int n_given, int k_given, bool normalize,
   }
 }
 
+// The R = 4 kernel for shape (n, k): the shapes compiled with constant n and k where there is one.
+template <bool kL2>
+auto topk_rows4(int n, int k) {
+  return k != 8    ? topk_softmax_rows<4, 0, 0, kL2>
+         : n == 256 ? topk_softmax_rows<4, 256, 8, kL2>
+         : n == 128 ? topk_softmax_rows<4, 128, 8, kL2>
+         : n == 64  ? topk_softmax_rows<4, 64, 8, kL2>
+                    : topk_softmax_rows<4, 0, 0, kL2>;
+}
+
 }  // namespace
 
 void topk_softmax_avx512(const float* x, int n, int rows, int k, bool normalize, double scaling, int32_t* idx, float* w,
@@ -122,11 +132,7 @@ void topk_softmax_avx512(const float* x, int n, int rows, int k, bool normalize,
   // them at run time (bench/README.md, stop 13): 256 experts top-8 (issue 6's target shape), 128 top-8
   // (Qwen3-30B-A3B, Qwen3-235B-A22B: num_experts 128, num_experts_per_tok 8), 64 top-8 (Pangu Pro MoE's
   // plain top-8 baseline, OLMoE).
-  const auto rows4 = k != 8        ? topk_softmax_rows<4>
-                     : n == 256 ? topk_softmax_rows<4, 256, 8>
-                     : n == 128 ? topk_softmax_rows<4, 128, 8>
-                     : n == 64  ? topk_softmax_rows<4, 64, 8>
-                                : topk_softmax_rows<4>;
+  const auto rows4 = row_prefetch() == RowPrefetch::l2_far ? topk_rows4<true>(n, k) : topk_rows4<false>(n, k);
   for (; r + 4 <= rows; r += 4) rows4(x + r * n, n, k, normalize, scaling, idx + r * k, w + r * k, scratch);
   for (; r < rows; ++r) topk_softmax_rows<1>(x + r * n, n, k, normalize, scaling, idx + r * k, w + r * k, scratch);
 }

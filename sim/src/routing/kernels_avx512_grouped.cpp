@@ -180,7 +180,7 @@ struct DeepSeekV3Shape {
 // the kept groups; a threshold and the candidates >= it; the candidates best first; weights
 // sigmoid_f32 of the chosen logits (gathered from `scores` when the keys were scores), or with
 // sh.softmax their softmax terms over the row (scores_at's: row max, then exp_sum in its fixed order).
-template <int R, bool kCompress, class Shape = RuntimeShape>
+template <int R, bool kCompress, class Shape = RuntimeShape, bool kL2 = false>  // kL2: RowPrefetch::l2_far
 void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys, float* scores) {
   const Dims d = Shape::dims(sh);
   const int n = d.n, k = d.k, vpg = d.vpg, blocks = (n + 63) / 64;
@@ -192,9 +192,10 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
   for (int r = 0; r < R; ++r) lane_max[r] = _mm512_set1_ps(-kInf);
   for (int i = 0; i < n; i += 16)
     for (int r = 0; r < R; ++r) {
-      // The same line of the row R ahead: each load here feeds a long sigmoid chain, so few would be in
-      // flight at once; prefetching spreads the next rows' misses over this stage (never faults).
-      __builtin_prefetch(x + (r + R) * n + i, 0, 3);
+      // The same line of the row R ahead (or kFarBlocks R into L2): each load here feeds a long sigmoid
+      // chain, so few would be in flight at once; prefetching spreads the next rows' misses over this
+      // stage (never faults).
+      prefetch_next<kL2>(x + (r + R) * n + i, x + (r + kFarBlocks * R) * n + i);
       const __m512 v = _mm512_loadu_ps(x + r * n + i);
       __m512 key = v;
       if (scored) {
@@ -291,13 +292,13 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
   }
 }
 
-template <bool kCompress>
+template <bool kCompress, bool kL2>
 void group_limited_all_rows(const float* x, int rows, const GroupLimitedShape& sh, int32_t* idx, float* w, float* keys,
                             float* scores) {
   int r = 0;
-  const auto rows4 = DeepSeekV3Shape<true>::matches(sh)    ? group_limited_rows<4, kCompress, DeepSeekV3Shape<true>>
-                     : DeepSeekV3Shape<false>::matches(sh) ? group_limited_rows<4, kCompress, DeepSeekV3Shape<false>>
-                                                           : group_limited_rows<4, kCompress>;
+  const auto rows4 = DeepSeekV3Shape<true>::matches(sh)    ? group_limited_rows<4, kCompress, DeepSeekV3Shape<true>, kL2>
+                     : DeepSeekV3Shape<false>::matches(sh) ? group_limited_rows<4, kCompress, DeepSeekV3Shape<false>, kL2>
+                                                           : group_limited_rows<4, kCompress, RuntimeShape, kL2>;
   for (; r + 4 <= rows; r += 4) rows4(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
   for (; r < rows; ++r) group_limited_rows<1, kCompress>(x + r * sh.n, sh, idx + r * sh.k, w + r * sh.k, keys, scores);
 }
@@ -308,8 +309,10 @@ void group_limited_avx512(const float* x, int rows, const GroupLimitedShape& sh,
                           TopKScratch& scratch) {
   if (!group_limited_fast_shape(sh)) return scalar_kernels().group_limited(x, rows, sh, idx, w, scratch);
   // scratch.key and scratch.score: [4, n] each
-  (candidate_listing() == CandidateListing::compress ? group_limited_all_rows<true> : group_limited_all_rows<false>)(
-      x, rows, sh, idx, w, scratch.key.data(), scratch.score.data());
+  const bool compress = candidate_listing() == CandidateListing::compress, l2 = row_prefetch() == RowPrefetch::l2_far;
+  const auto all_rows = compress ? (l2 ? group_limited_all_rows<true, true> : group_limited_all_rows<true, false>)
+                                 : (l2 ? group_limited_all_rows<false, true> : group_limited_all_rows<false, false>);
+  all_rows(x, rows, sh, idx, w, scratch.key.data(), scratch.score.data());
 }
 
 }  // namespace moesim::routing

@@ -46,7 +46,7 @@ inline float group_argmax_wide(const float* x, int vpg, int32_t& at) {
 // softmax denominator. Stage 3: the weights of the group maxima.
 // kN, kPg: the shape as compile-time constants (0: n and pg as given), so that the compiler unrolls the
 // loops over vectors and groups (group_top1_softmax_avx512 lists the shapes).
-template <int R, int kN = 0, int kPg = 0>
+template <int R, int kN = 0, int kPg = 0, bool kL2 = false>  // kL2: RowPrefetch::l2_far
 void group_top1_softmax_rows(const float* x, int n_given, int pg_given, int32_t* idx, float* w) {
   const int n = kN != 0 ? kN : n_given, pg = kPg != 0 ? kPg : pg_given;
   const int groups = n / pg;
@@ -98,7 +98,8 @@ void group_top1_softmax_rows(const float* x, int n_given, int pg_given, int32_t*
       __m512 t[4];
       for (int j = 0; j < nv; ++j) {
         t[j] = exp16_le0(_mm512_sub_ps(_mm512_loadu_ps(x + r * n + b + 16 * j), _mm512_set1_ps(m[r])));
-        prefetch_line(x + (r + 2 * R) * n + b + 16 * j);  // spread over the exps (prefetch_line)
+        // spread over the exps (prefetch_line)
+        prefetch_next<kL2>(x + (r + 2 * R) * n + b + 16 * j, x + (r + kFarBlocks * R) * n + b + 16 * j);
       }
       sum[r].add(q, block_sum(t, nv));
     }
@@ -114,6 +115,14 @@ void group_top1_softmax_rows(const float* x, int n_given, int pg_given, int32_t*
   }
 }
 
+// The R = 4 kernel for n experts in groups of per_group: the shapes compiled as constants where there is one.
+template <bool kL2>
+auto moge_rows4(int n, int per_group) {
+  return n == 64 && per_group == 8    ? group_top1_softmax_rows<4, 64, 8, kL2>
+         : n == 256 && per_group == 32 ? group_top1_softmax_rows<4, 256, 32, kL2>
+                                       : group_top1_softmax_rows<4, 0, 0, kL2>;
+}
+
 }  // namespace
 
 void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, int32_t* idx, float* w) {
@@ -125,9 +134,7 @@ void group_top1_softmax_avx512(const float* x, int n, int rows, int per_group, i
   // Shapes compiled with constant n and group size, the same bits: 64 experts in 8 groups (Pangu Pro MoE:
   // num_experts 64, num_experts_per_tok 8, one per group; paired 1.30x as fast as the same code reading
   // them at run time) and 256 in 8 groups (issue 6's PyTorch baseline; 1.21x) (bench/README.md, stop 13).
-  const auto rows4 = n == 64 && per_group == 8    ? group_top1_softmax_rows<4, 64, 8>
-                     : n == 256 && per_group == 32 ? group_top1_softmax_rows<4, 256, 32>
-                                                   : group_top1_softmax_rows<4>;
+  const auto rows4 = row_prefetch() == RowPrefetch::l2_far ? moge_rows4<true>(n, per_group) : moge_rows4<false>(n, per_group);
   for (; r + 4 <= rows; r += 4) rows4(x + r * n, n, per_group, idx + r * groups, w + r * groups);
   for (; r < rows; ++r) group_top1_softmax_rows<1>(x + r * n, n, per_group, idx + r * groups, w + r * groups);
 }

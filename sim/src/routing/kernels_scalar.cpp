@@ -9,6 +9,9 @@
 #include "routing/simd.hpp"
 
 #include <atomic>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <limits>
 
 namespace moesim::routing {
@@ -189,6 +192,7 @@ bool cpu_has_avx512() {
 
 std::atomic<int> g_forced{-1};  // -1: use the detected level
 std::atomic<int> g_forced_listing{-1};  // -1: by vendor
+std::atomic<int> g_forced_prefetch{-1};  // -1: by CPU family
 
 bool cpu_is_amd() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -196,6 +200,19 @@ bool cpu_is_amd() {
   return __builtin_cpu_is("amd");
 #else
   return false;
+#endif
+}
+
+// The CPU's family as CPUID leaf 1 gives it (base family, plus the extended family when the base is 15):
+// 25 for AMD Zen 3 and Zen 4, 26 for Zen 5; 0 where unknown.
+int cpu_family() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return 0;
+  const unsigned base = (eax >> 8) & 0xFu;
+  return static_cast<int>(base == 0xFu ? base + ((eax >> 20) & 0xFFu) : base);
+#else
+  return 0;
 #endif
 }
 
@@ -231,6 +248,17 @@ CandidateListing candidate_listing() {
 
 void set_candidate_listing_for_testing(std::optional<CandidateListing> listing) {
   g_forced_listing.store(listing ? static_cast<int>(*listing) : -1, std::memory_order_relaxed);
+}
+
+RowPrefetch row_prefetch() {
+  // Family 25 with AVX-512 is Zen 4 (Zen 3 has none, and only the AVX-512 kernels prefetch).
+  static const RowPrefetch by_family = cpu_is_amd() && cpu_family() == 25 ? RowPrefetch::l2_far : RowPrefetch::l1_near;
+  const int forced = g_forced_prefetch.load(std::memory_order_relaxed);
+  return forced < 0 ? by_family : static_cast<RowPrefetch>(forced);
+}
+
+void set_row_prefetch_for_testing(std::optional<RowPrefetch> policy) {
+  g_forced_prefetch.store(policy ? static_cast<int>(*policy) : -1, std::memory_order_relaxed);
 }
 
 const Kernels& kernels() { return simd_level() == SimdLevel::avx512 ? avx512_kernels() : scalar_kernels(); }

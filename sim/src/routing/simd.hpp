@@ -35,6 +35,20 @@ CandidateListing candidate_listing();
 // Tests only: force a listing (nullopt: back to the vendor's). Not thread-safe against routing calls.
 void set_candidate_listing_for_testing(std::optional<CandidateListing> listing);
 
+// How the fused AVX-512 kernels (top-k with softmax, MoGE, group-limited) ask for the rows they read
+// next, one line per vector they load (results never depend on it): into L1 one or two blocks of R rows
+// ahead (PREFETCHT0), or into L2 eight blocks ahead (PREFETCHT1). On the Zen 4 host (AMD family 25),
+// BM_Route from DRAM in paired rounds against L1 (bench/README.md, run R): group-limited 1.30x / 1.22x
+// (fixed / random layout), MoGE 256 1.43x / 1.22x, top-k 1.17x / 1.08x, MoGE 64 1.03x / 0.94x; on the Zen 5
+// host (family 26) an L2 prefetch one block ahead was 6% slower (stop 13), and the Intel host was tuned
+// with L1 prefetches. So: L2 on AMD family 25, L1 elsewhere.
+enum class RowPrefetch { l1_near = 0, l2_far = 1 };
+// The policy the kernels use: by CPU family unless overridden below.
+RowPrefetch row_prefetch();
+// Benchmarks and tests only: force a policy (nullopt: back to the CPU's). Not thread-safe against routing
+// calls.
+void set_row_prefetch_for_testing(std::optional<RowPrefetch> policy);
+
 // A half-open range of experts [begin, end).
 struct Range {
   int begin, end;
