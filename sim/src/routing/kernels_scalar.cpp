@@ -9,9 +9,6 @@
 #include "routing/simd.hpp"
 
 #include <atomic>
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
 #include <limits>
 
 namespace moesim::routing {
@@ -203,16 +200,13 @@ bool cpu_is_amd() {
 #endif
 }
 
-// The CPU's family as CPUID leaf 1 gives it (base family, plus the extended family when the base is 15):
-// 25 for AMD Zen 3 and Zen 4, 26 for Zen 5; 0 where unknown.
-int cpu_family() {
+// AMD family 19h (25): Zen 3 and Zen 4.
+bool cpu_is_amd_family_19h() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return 0;
-  const unsigned base = (eax >> 8) & 0xFu;
-  return static_cast<int>(base == 0xFu ? base + ((eax >> 20) & 0xFFu) : base);
+  __builtin_cpu_init();
+  return __builtin_cpu_is("amdfam19h");
 #else
-  return 0;
+  return false;
 #endif
 }
 
@@ -252,7 +246,7 @@ void set_candidate_listing_for_testing(std::optional<CandidateListing> listing) 
 
 RowPrefetch row_prefetch() {
   // Family 25 with AVX-512 is Zen 4 (Zen 3 has none, and only the AVX-512 kernels prefetch).
-  static const RowPrefetch by_family = cpu_is_amd() && cpu_family() == 25 ? RowPrefetch::l2_far : RowPrefetch::l1_near;
+  static const RowPrefetch by_family = cpu_is_amd_family_19h() ? RowPrefetch::l2_far : RowPrefetch::l1_near;
   const int forced = g_forced_prefetch.load(std::memory_order_relaxed);
   return forced < 0 ? by_family : static_cast<RowPrefetch>(forced);
 }
