@@ -57,7 +57,7 @@ inline constexpr int kFarBlocks = 8;  // blocks of R rows ahead for the L2 prefe
 
 // exp_f32 (fast_math.hpp) on 16 lanes of s x, s = -1 when Negate, else 1, for s x <= kOver (softmax
 // terms x - max; sigmoid terms -x): s x clamped to >= kFloor (so -inf gives 0), and the final scale by 2^k
-// one VSCALEFPS by n = k + j / 16 (it floors its second operand and rounds once, so subnormal results
+// one VSCALEFPS by n = k + j / 32 (it floors its second operand and rounds once, so subnormal results
 // match std::ldexp and normal ones exp_f32's integer add). Negate folds the sign into the operations that
 // read x, with the same bits (negation is exact and rounding symmetric: fma(-x, c, m) = fnmadd(x, c, m),
 // fma(n, -h, -x) = fnmsub(n, h, x), and max(-x, f) = -min(x, -f)).
@@ -68,12 +68,10 @@ inline __m512 exp16_le0(__m512 x) {
   const __m512 z = Negate ? _mm512_fnmadd_ps(xc, _mm512_set1_ps(kOneOverLn2), _mm512_set1_ps(kMagic))
                           : _mm512_fmadd_ps(xc, _mm512_set1_ps(kOneOverLn2), _mm512_set1_ps(kMagic));
   const __m512 n = _mm512_sub_ps(z, _mm512_set1_ps(kMagic));
-  __m512 r = Negate ? _mm512_fnmsub_ps(n, _mm512_set1_ps(kLn2Hi), xc) : _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2Hi), xc);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2Lo), r);
-  __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(kC3), r, _mm512_set1_ps(kC2));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
-  const __m512 p = _mm512_mul_ps(q, r);
-  const __m512 t = _mm512_permutexvar_ps(_mm512_castps_si512(z), _mm512_load_ps(kExp2Table));  // low 4 bits index
+  const __m512 r = Negate ? _mm512_fnmsub_ps(n, _mm512_set1_ps(kLn2), xc) : _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2), xc);
+  const __m512 p = _mm512_mul_ps(_mm512_fmadd_ps(_mm512_set1_ps(kC2), r, _mm512_set1_ps(kC1)), r);
+  const __m512 t = _mm512_permutex2var_ps(_mm512_load_ps(kExp2Table), _mm512_castps_si512(z),
+                                          _mm512_load_ps(kExp2Table + 16));  // low 5 bits index the 32 entries
   const __m512 y = _mm512_fmadd_ps(p, t, t);
   return _mm512_scalef_ps(y, n);
 }
