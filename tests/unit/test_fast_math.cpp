@@ -24,8 +24,9 @@ int64_t ulp_distance(float a, float b) {
 // fast_math.hpp: the minimax r (c1 + c2 r) is 0.9 x 2^-24 off relative, the table entry and the last fma
 // round by half an ulp each, so at most 2 ulp; the fp32 ln2 adds |k| 1.9e-9 relative (k = x / ln2), under
 // 0.5 ulp for |x| <= 16 (|k| <= 23: 4.4e-8) and up to 2.4e-7 (4 ulp where the result's mantissa is near
-// 2) at |x| = 88. Exact at 0; +inf above 88.7. (Every float of [-104, 88.7] was checked the same way once,
-// 2.2e9 of them: at most 2 ulp on [-16, 16], 0.07% of those floats 2 ulp off, and 5 on [-87, 88.7]; too slow for a unit test.)
+// 2) at |x| = 88. Exact at 0; +inf above 88.7. (Every float of [-104, 88.7] was checked the same way
+// once, 2.2e9 of them: at most 2 ulp on [-16, 16], 0.07% of those floats 2 ulp off, and 5 on [-87, 88.7];
+// too slow for a unit test.)
 TEST(FastMath, ExpWithinAFewUlpOfCorrectlyRounded) {
   int64_t worst = 0, worst_near = 0;
   int64_t points_near = 0, over_one_ulp_near = 0;

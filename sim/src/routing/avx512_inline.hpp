@@ -70,6 +70,7 @@ inline __m512 exp16_le0(__m512 x) {
   const __m512 n = _mm512_sub_ps(z, _mm512_set1_ps(kMagic));
   const __m512 r = Negate ? _mm512_fnmsub_ps(n, _mm512_set1_ps(kLn2), xc) : _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2), xc);
   const __m512 p = _mm512_mul_ps(_mm512_fmadd_ps(_mm512_set1_ps(kC2), r, _mm512_set1_ps(kC1)), r);
+  static_assert(kTableBits == 5, "one VPERMT2PS reads a table of 32 entries, two registers");
   const __m512 t = _mm512_permutex2var_ps(_mm512_load_ps(kExp2Table), _mm512_castps_si512(z),
                                           _mm512_load_ps(kExp2Table + 16));  // low 5 bits index the 32 entries
   const __m512 y = _mm512_fmadd_ps(p, t, t);

@@ -46,10 +46,11 @@ inline constexpr float kLn2 = 0.693147182f;        // ln 2 rounded to fp32 (1.9e
 // the rounding of 32 x / ln 2), found numerically (Nelder-Mead on 4001 points), then rounded to fp32.
 inline constexpr float kC1 = 1.00001466f, kC2 = 0.49999997f;
 inline constexpr uint32_t kExponentMask = 0xFF800000u;  // sign and exponent bits
-inline constexpr int kTableBits = 5;                     // 32 entries
+inline constexpr int kTableBits = 5;                     // 2^5 = 32 entries, the low bits of 32 k + j
+inline constexpr uint32_t kTableMask = (1u << kTableBits) - 1u;
 inline constexpr int kExponentShift = 23 - kTableBits;   // (zb << 18) moves 32 k + j's bits of k to bit 23
 // 2^(j / 32), j = 0 .. 31, correctly rounded to fp32 (from 50-digit decimals).
-alignas(64) inline constexpr float kExp2Table[32] = {
+alignas(64) inline constexpr float kExp2Table[1 << kTableBits] = {
     1.0f,        1.0218972f,  1.04427373f, 1.06714046f, 1.09050775f, 1.1143868f,  1.13878858f, 1.1637249f,
     1.18920708f, 1.21524739f, 1.24185777f, 1.26905096f, 1.29683959f, 1.32523668f, 1.35425556f, 1.38390994f,
     1.41421354f, 1.44518077f, 1.47682619f, 1.50916445f, 1.54221082f, 1.5759809f,  1.61049032f, 1.64575553f,
@@ -66,7 +67,7 @@ inline float exp_f32(float x) {
   const float r = std::fma(n, -kLn2, xc);
   const float p = std::fma(kC2, r, kC1) * r;
   const uint32_t zb = std::bit_cast<uint32_t>(z);
-  const float t = kExp2Table[zb & 31u];
+  const float t = kExp2Table[zb & kTableMask];
   const float y = std::fma(p, t, t);  // 2^(j/32) exp(r), in [0.98, 2)
   if (!(xc >= kUnder)) return std::ldexp(y, static_cast<int>(std::floor(n)));  // subnormal or 0, rounded once
   // + k in the exponent field: (zb << 18) keeps the bits of 32 k + j above bit 18, i.e. k << 23.
