@@ -16,7 +16,4 @@ namespace moesim::config {
 // every consumer of ModelSpec uses only the number of dense and MoE blocks, never their positions.
 ModelSpec model_from_hf_json(const std::string& json_text, const std::string& path);
 
-// `rel` relative to the directory of `file` (the scenario file), unless it is absolute.
-std::string path_relative_to(const std::string& file, const std::string& rel);
-
 }  // namespace moesim::config

@@ -1,7 +1,7 @@
 // Per-layer EPLB weights: W.json files and sums over a counts trace (placement_weights.hpp).
 #include "config/placement_weights.hpp"
 
-#include "config/hf_config.hpp"
+#include "config/yaml_util.hpp"
 #include "moesim/error.hpp"
 #include "workload/trace_file.hpp"
 

@@ -1,7 +1,7 @@
 // The trace keys of a workload section: path resolved against the scenario, format inferred and checked.
 #include "config/trace_config.hpp"
 
-#include "config/hf_config.hpp"
+#include "config/yaml_util.hpp"
 #include "moesim/error.hpp"
 
 #include <filesystem>

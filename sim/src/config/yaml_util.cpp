@@ -71,6 +71,12 @@ std::string read_text_file(const std::string& path) {
   return ss.str();
 }
 
+std::string path_relative_to(const std::string& file, const std::string& rel) {
+  const std::filesystem::path p(rel);
+  const std::filesystem::path dir = std::filesystem::path(file).parent_path();
+  return p.is_absolute() || dir.empty() ? rel : (dir / p).string();
+}
+
 void require_map(const YAML::Node& n, const std::string& file, const std::string& key) {
   if (!n.IsMap()) throw Error(file, key, node_text(n), "expected a mapping");
 }

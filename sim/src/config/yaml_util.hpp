@@ -32,6 +32,8 @@ std::string node_text(const YAML::Node& n);
 YAML::Node parse_yaml(const std::string& text, const std::string& file);
 // Reads a whole file; throws Error(path, "", "", "no such file") and the like.
 std::string read_text_file(const std::string& path);
+// `rel` relative to the directory of `file` (the scenario file), unless it is absolute.
+std::string path_relative_to(const std::string& file, const std::string& rel);
 
 // Throws unless n is a mapping: Error(file, key, text, "expected a mapping").
 void require_map(const YAML::Node& n, const std::string& file, const std::string& key);
