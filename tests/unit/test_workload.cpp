@@ -221,31 +221,36 @@ double ulps_off(float got, double ref) {
   return std::abs(static_cast<double>(got) - ref) / spacing;
 }
 
-// fast_log against std::log (double) over the range the noise uses, with the bounds synthetic.hpp states
-// (measured there on every float): 5 terms within 1.07 ulp on the uniforms u in [2^-24, 1 - 2^-24], and
-// within 2.4e-7 absolute on [1, 17] (-log u is at most 16.7); the Gumbel noise -log(-log u) (5 terms
-// inside, 4 outside) within 2.9 ulp where |g| > 0.5 and within 1e-6 absolute everywhere.
+// The noise's two logs against double references, with the bounds synthetic.hpp states (measured there on
+// all 2^23 uniforms): y = neg_log2(u) within 1.41 ulp of -log2 u; the Gumbel noise g = gumbel_noise(u)
+// within 2.89 ulp of -log(-log u) where |g| > 0.5 and within 9.7e-7 absolute everywhere.
 TEST(FastLog, MatchesStdLog) {
-  for (float x : {0.5f, 0.75f, 0.96875f, 0.9687499f, 0.70710677f, 1e-7f, 1.0f - 5.96e-8f, 0x1p-24f}) {
-    EXPECT_LE(ulps_off(workload_detail::fast_log(x), std::log(static_cast<double>(x))), 1.07) << x;
+  // Subinterval edges, the ends of the uniforms' range and the c = 1 subinterval [0.96875, 1) of z.
+  for (float u : {0.5f, 0.75f, 0.96875f, 0.9687499f, 0.70710677f, 1e-7f, 1.0f - 5.96e-8f, 0x1p-24f, 0.25f, 0.375f}) {
+    EXPECT_LE(ulps_off(workload_detail::neg_log2(u), -std::log2(static_cast<double>(u))), 1.41) << u;
   }
-  for (float x : {1.0f, 1.0000001f, 1.4999999f, 1.5f, 2.0f, 16.6f, 17.0f}) {
-    EXPECT_NEAR(workload_detail::fast_log(x), std::log(static_cast<double>(x)), 2.4e-7) << x;
-    EXPECT_NEAR(workload_detail::fast_log<4>(x), std::log(static_cast<double>(x)), 2.4e-7) << x;
+  // Exact: u = 2^-j has z = 1 in subinterval 0 (c != 1): y = j needs -T2 - k and the polynomial to meet at
+  // j within rounding; u = 0.5 has k = -1, z = 1 (subinterval 0), and y = 1.
+  for (int j = 1; j <= 24; ++j) {
+    EXPECT_LE(ulps_off(workload_detail::neg_log2(std::ldexp(1.0f, -j)), j), 1.41) << j;
   }
-  EXPECT_EQ(workload_detail::fast_log(1.0f), 0.0f);  // c = 1 and T = ln2 cancel exactly: log 1 is 0
+  // Just below 1 (k = -1, c = 1: -T2 - k = 0 exactly) y keeps its relative precision: -log2(1 - 2^-24).
+  EXPECT_LE(ulps_off(workload_detail::neg_log2(1.0f - 0x1p-24f), -std::log2(1.0 - 0x1p-24)), 1.41);
   for (uint32_t k = 0; k < (1u << 23); k += 7) {  // every 7th of the 2^23 uniforms, both ends included below
     const float u = workload_detail::RowUniforms::to_unit_open(k);
     ASSERT_GT(u, 0.0f);
     ASSERT_LT(u, 1.0f);
     const double ref = std::log(static_cast<double>(u));
-    ASSERT_LE(ulps_off(workload_detail::fast_log(u), ref), 1.07) << u;
-    const float g = -workload_detail::fast_log<4>(-workload_detail::fast_log(u));
+    ASSERT_LE(ulps_off(workload_detail::neg_log2(u), -ref / std::log(2.0)), 1.41) << u;
+    const float g = workload_detail::gumbel_noise(u);
     const double g_ref = -std::log(-ref);
-    ASSERT_NEAR(g, g_ref, 1e-6) << u;
+    ASSERT_NEAR(g, g_ref, 9.7e-7) << u;
     if (std::abs(g_ref) > 0.5) {
-      ASSERT_LE(ulps_off(g, g_ref), 2.9) << u;
+      ASSERT_LE(ulps_off(g, g_ref), 2.89) << u;
     }
+  }
+  for (float u : {0x1p-24f, 1.0f - 0x1p-24f}) {  // the two ends
+    EXPECT_NEAR(workload_detail::gumbel_noise(u), -std::log(-std::log(static_cast<double>(u))), 9.7e-7) << u;
   }
   EXPECT_EQ(workload_detail::RowUniforms::to_unit_open(0xff800000u), 0x1p-24f);  // the high 9 bits do not count
   EXPECT_EQ(workload_detail::RowUniforms::to_unit_open(0x007fffffu), 1.0f - 0x1p-24f);
@@ -282,7 +287,7 @@ TEST(RowUniforms, MatchesDocumentedArsWords) {
 namespace moesim {
 namespace {
 
-// The AVX-512 generator gives the same bits as the portable one (uniforms, fast_log twice, scale and
+// The AVX-512 generator gives the same bits as the portable one (uniforms, gumbel_noise, scale and
 // popularity), for row lengths with partial registers and rows far apart.
 // Both AVX-512 variants (with VAES and VBMI; with AES-NI only, as on Cascade Lake), where this CPU can
 // run them.

@@ -1,13 +1,14 @@
 // workload/gumbel_avx512.cpp: the AVX-512 twin of gumbel_row_scalar (synthetic.cpp), chosen at run time.
 //
 // ARS-5 (ars.hpp) with VAES: one register holds 4 counters (16 values), and one instruction does an AES
-// round of all four. Then the same IEEE operations as RowUniforms::to_unit_open and fast_log
+// round of all four. Then the same IEEE operations as RowUniforms::to_unit_open and gumbel_noise
 // (synthetic.hpp), lane by lane, nothing fused (fp-contract=off; signs folded into fnmsub, exact): the
 // values are bit-identical to the scalar path (unit tests GumbelRow.*). Registers are made 8 at a time,
 // their rounds side by side, then their log stages, so that the latency chains overlap; rows of 16 P
 // values (P <= 32) are one stream of full registers across row ends, other rows go register by register
-// with masks. Per 16 values: 6 AES instructions and about 30 vector operations for the uniforms and logs.
-// The code is gumbel_avx512_body.inc, shared with gumbel_avx512_aesni.cpp (AVX-512 without VAES/VBMI).
+// with masks. Per 16 values: 5 AES instructions and 25 vector operations for the uniforms and logs; the
+// rounds, 8 FMAs and 2 multiplies run on Zen 4's two multiply pipes, the rest on its adders or either.
+// The code is gumbel_avx512_body.inc, shared with gumbel_avx512_aesni.cpp (AVX-512 without VAES).
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* (a known false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -18,7 +19,7 @@
 
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
-#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi,avx2,fma,aes,vaes")
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,aes,vaes")
 
 namespace moesim::workload_detail {
 
@@ -33,11 +34,11 @@ namespace moesim::workload_detail {
 
 namespace moesim::workload_detail {
 
-// The AES-NI variant's CPU features (gumbel_avx512_aesni.cpp) and VBMI and VAES.
+// The AES-NI variant's CPU features (gumbel_avx512_aesni.cpp) and VAES.
 bool gumbel_avx512_supported() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   static const bool ok =
-      gumbel_avx512_aesni_supported() && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("vaes");
+      gumbel_avx512_aesni_supported() && __builtin_cpu_supports("vaes");
   return ok;
 #else
   return false;

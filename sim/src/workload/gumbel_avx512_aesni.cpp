@@ -1,6 +1,6 @@
-// workload/gumbel_avx512_aesni.cpp: the AVX-512 generator for CPUs with AVX-512 but without VAES and VBMI
+// workload/gumbel_avx512_aesni.cpp: the AVX-512 generator for CPUs with AVX-512 but without VAES
 // (Skylake-SP, Cascade Lake, Cooper Lake): the same body as gumbel_avx512.cpp (gumbel_avx512_body.inc),
-// the ARS rounds by 128-bit AES-NI instructions and the log's table index by a shift. The same bits
+// the ARS rounds by 128-bit AES-NI instructions. The same bits
 // (unit tests GumbelRow.*, which run it wherever AVX-512 F/BW/DQ/VL and AES-NI are).
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* (a known false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"

@@ -143,7 +143,7 @@ void require(bool ok, const std::string& key, double value, const std::string& p
 MOESIM_X86_64_V3_CLONE
 void gumbel_row_scalar(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out) {
   rng.fill(row, n, out);
-  for (int e = 0; e < n; ++e) out[e] = -fast_log<4>(-fast_log<5>(out[e]));
+  for (int e = 0; e < n; ++e) out[e] = gumbel_noise(out[e]);
   if (logp) {
     for (int e = 0; e < n; ++e) out[e] = scale * (logp[e] + out[e]);
   }

@@ -28,48 +28,81 @@ inline uint64_t stream_id(uint64_t step, uint64_t layer, Purpose purpose) {
   return mix64(mix64(mix64(static_cast<uint64_t>(purpose)) ^ step) ^ layer);
 }
 
-// Natural log of a positive normal float, branch-free and division-free, so that loops over it vectorise
-// and give the same bits whether vectorised or not, and in the form AVX-512's VGETEXPPS/VGETMANTPS give
-// directly: x = 2^k m with m in [1, 2), and z = m (m < 1.5) or m / 2 (m >= 1.5), so z in [0.75, 1.5) and
-// log x = k ln2 + log z + [m >= 1.5] ln2. The top 4 bits of z's mantissa pick one of 16 subintervals
-// (z >= 1: width 1/16; z < 1: width 1/32) with a point c near its centre; c = 1 exactly for [0.96875, 1), so
-// log(x) for x just below 1 keeps full relative precision, as -log(-log(u)) needs for u -> 1. Then
-// log x = k ln2 + T + log1p(r), r = z / c - 1 (one fma, |r| < 0.032), T = log c + [m >= 1.5] ln2 (in fp32:
-// each 1 / c was chosen, within 0.03 of the centre's, so that T is within 3e-12 of a float; T = ln2
-// exactly for c = 1, so k = -1 cancels it exactly), log1p(r) to r^Terms. Measured on every float (double
-// reference): Terms = 5 is at most 1.07 ulp from log x on [2^-24, 1) (the uniforms) and within 2.4e-7
-// (1 ulp of log 17) on [1, 17]; the Gumbel noise -log(-log u) with Terms 5 inside and 4 outside is at most
-// 2.9 ulp off for |g| > 0.5 and 1e-6 (one ulp of g near 16) everywhere, over all 2^23 uniforms
-// (tests/unit/test_workload.cpp checks a sample of both).
+// The Gumbel noise g = -log(-log u) of a uniform u in (0, 1), as two table-driven logs, branch-free and
+// division-free, so that loops over them vectorise and give the same bits whether vectorised or not, in
+// the form AVX-512's VGETEXPPS/VGETMANTPS give directly: x = 2^k m with m in [1, 2), and z = m (m < 1.5)
+// or m / 2 (m >= 1.5), so z in [0.75, 1.5); the top 4 bits of z's mantissa pick one of 16 subintervals
+// (z >= 1: width 1/16; z < 1: width 1/32), i = 15 being [0.96875, 1), with a point c near its centre.
+//
+// The inner log in base 2, y = -log2 u = -(k + [m >= 1.5] + log2 c + log2(1 + rho)), rho = z / c - 1, with
+// no multiply by ln 2 anywhere: r = z A - K in one fma (K = fp32 1 / ln 2, A = K / c a table entry, so r =
+// K rho before rounding), y = (-T2 - k) + -(r + r^2 q(r)), where T2 = [m >= 1.5] + log2 c (each A chosen
+// within 2^-10 of K / (the centre) so that T2 is within 1e-11 of a float; c = 1 exactly for i = 15, so T2
+// = 1 and k = -1 cancel exactly and y keeps full relative precision as u -> 1) and r + r^2 q(r), q a
+// quadratic, is within 3.1e-8 relative of K log(1 + r / K) = (1 + 1.3e-8) log2(1 + rho) on the subintervals
+// (|r| < 0.046; the factor K ln 2 is fp32 rounding of 1 / ln 2). The outer log then only needs log y: g =
+// -log(ln2 y) = -(k ln2 + T + log(ln 2) + log(1 + r)), r = z / c - 1 (|r| < 0.032), log(1 + r) ~ r + r^2
+// (b2 + b3 r), T' = T + log(ln 2) one table. That is 5 multiply-pipe operations a log, not 6 and 7: the
+// noise's cost is in them (on Zen 4, FMAs and AES rounds share two pipes, adds and VGETEXP/VGETMANT the
+// other two). The coefficients are minimax fits (Lawson's iteration) nudged a few ulps so that, over all
+// 2^23 uniforms against a double reference, y is at most 1.41 ulp from -log2 u and g at most 2.89 ulp
+// from -log(-log u) where |g| > 0.5, within 9.7e-7 (one ulp of g near 16) everywhere
+// (tests/unit/test_workload.cpp checks every 7th).
 namespace log_const {
-// 1 / c (fp32) and T = [i >= 8] kLn2 - log(fp32 1 / c) (rounded from long double) of the 16 subintervals.
+// A = K / c (fp32, c implied) and -T2 = -([i >= 8] + log2 c) (rounded from 40 digits) of the inner log.
+alignas(64) inline constexpr float kA[16] = {
+    1.3989196f, 1.3185579f, 1.2473036f, 1.1842961f, 1.126475f,  1.0745981f, 1.024942f,  0.98240525f,
+    1.8844485f, 1.8105835f, 1.742673f,  1.6787713f, 1.6193379f, 1.5653938f, 1.5129228f, 1.442695f};
+alignas(64) inline constexpr float kNegT2[16] = {
+    -0.044453323f, -0.12980548f, -0.20995368f, -0.28473648f, -0.3569511f, -0.4249692f, -0.49322402f, -0.5543762f,
+    -0.61462396f,  -0.67231166f, -0.72746444f, -0.7813607f,  -0.8333623f, -0.8822407f, -0.931428f,   -1.0f};
+inline constexpr float kInvLn2 = 1.442695f;  // K, fp32 1 / ln 2 (= kA[15]: c = 1)
+inline constexpr float kA2 = -0.34657368f, kA3 = 0.1602263f, kA4 = -0.08344408f;  // q(r) = kA2 + r (kA3 + r kA4)
+// 1 / c (fp32) and T' = [i >= 8] ln 2 - log(fp32 1 / c) + log(ln 2) (rounded from 40 digits) of the outer log.
 alignas(64) inline constexpr float kInvC[16] = {
     0.97056818f, 0.913425744f, 0.86409837f, 0.821119666f, 0.781135321f, 0.744657218f, 0.710069656f, 0.680412114f,
     1.30795872f, 1.25578082f,  1.20758951f, 1.16573131f,  1.12442291f,  1.08354962f,  1.04718482f,  1.0f};
-alignas(64) inline constexpr float kT[16] = {
-    0.0298736263f, 0.0905531943f, 0.146068662f, 0.197086424f, 0.247006878f, 0.294831276f, 0.342392206f, 0.385056615f,
-    0.424679488f,  0.465389639f,  0.504520953f, 0.539798558f, 0.575877249f, 0.612904847f, 0.647041738f, 0.693147182f};
+alignas(64) inline constexpr float kTOuter[16] = {
+    -0.33663929f, -0.27595973f, -0.22044426f, -0.1694265f, -0.11950604f, -0.07168164f, -0.024120715f, 0.018543694f,
+    0.058166567f, 0.098876715f, 0.13800803f,  0.17328563f, 0.20936432f,  0.24639192f,  0.2805288f,    0.32663426f};
 inline constexpr float kLn2 = 0.693147182f;
-inline constexpr float kC2 = -0.5f, kC3 = 0.333333343f, kC4 = -0.25f, kC5 = 0.2f;  // log1p(r) ~ r + r^2 (kC2 + ...)
+inline constexpr float kB2 = -0.50016534f, kB3 = 0.33353493f;  // log(1 + r) ~ r + r^2 (kB2 + kB3 r)
 }  // namespace log_const
 
-// Terms = 5 for the log of a uniform (relative precision near 1 matters there), 4 for the outer log of the
-// Gumbel noise, whose error counts in absolute terms: the truncation r^5 / 5 < 7e-9 is far below the 6e-8
-// ulp of any |g| > 0.5 (the noise's worst error is 2.86 ulp with 4 or with 5 terms).
-template <int Terms = 5>
-inline float fast_log(float x) {
-  static_assert(Terms == 4 || Terms == 5);
-  using namespace log_const;
+// k (as a float), z in [0.75, 1.5) and the subinterval i of a positive normal float, as above.
+struct LogSplit {
+  float kf, z;
+  uint32_t i;
+};
+inline LogSplit log_split(float x) {
   const uint32_t ix = std::bit_cast<uint32_t>(x);
   const float kf = static_cast<float>(static_cast<int32_t>(ix >> 23) - 127);               // VGETEXPPS
   const uint32_t iz = (ix & 0x007fffffu) | ((ix & 0x00400000u) ? 0x3f000000u : 0x3f800000u);  // VGETMANTPS
-  const uint32_t i = (iz >> 19) & 15u;
-  const float r = std::fma(std::bit_cast<float>(iz), kInvC[i], -1.0f);
-  float p = Terms == 5 ? std::fma(std::fma(kC5, r, kC4), r, kC3) : std::fma(kC4, r, kC3);
-  p = std::fma(p, r, kC2);
-  const float l = std::fma(p, r * r, r);
-  return std::fma(kf, kLn2, kT[i]) + l;
+  return {kf, std::bit_cast<float>(iz), (iz >> 19) & 15u};
 }
+
+// y = -log2 u for u in (0, 1) (any positive normal float; the accuracy above is measured on the uniforms).
+inline float neg_log2(float u) {
+  using namespace log_const;
+  const LogSplit s = log_split(u);
+  const float r = std::fma(s.z, kA[s.i], -kInvLn2);
+  const float q = std::fma(std::fma(kA4, r, kA3), r, kA2);
+  const float neg_l = -std::fma(q, r * r, r);
+  return (kNegT2[s.i] - s.kf) + neg_l;
+}
+
+// g = -log(ln2 y) for y > 0 normal: the Gumbel noise -log(-log u) of y = neg_log2(u).
+inline float gumbel_of_neg_log2(float y) {
+  using namespace log_const;
+  const LogSplit s = log_split(y);
+  const float r = std::fma(s.z, kInvC[s.i], -1.0f);
+  const float q = std::fma(kB3, r, kB2);
+  const float neg_l = -std::fma(q, r * r, r);
+  return -std::fma(s.kf, kLn2, kTOuter[s.i]) + neg_l;
+}
+
+// The standard Gumbel noise of a uniform in (0, 1).
+inline float gumbel_noise(float u) { return gumbel_of_neg_log2(neg_log2(u)); }
 
 // Uniforms of one row (token or sequence) from ARS-5 (ars.hpp): value e of row `row` is word e % 4 of the
 // counter {e / 4, row, stream_lo, stream_hi} under the key {seed_lo, seed_hi, 0, 0}, made into a uniform
@@ -113,19 +146,19 @@ class RowUniforms {
   Key key_;
 };
 
-// One row of noise: out[e] = -fast_log<4>(-fast_log<5>(u[e])) (standard Gumbel) with u = rng.fill(row, n, .),
+// One row of noise: out[e] = gumbel_noise(u[e]) (standard Gumbel) with u = rng.fill(row, n, .),
 // then, if logp is not null, out[e] = scale * (logp[e] + out[e]). out, logp: [n].
 using GumbelRowFn = void (*)(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
 void gumbel_row_scalar(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
 // The same bits with AVX-512 and VAES (gumbel_avx512.cpp): ARS-5 on 4 counters per register, the same
-// IEEE operations as fast_log lane by lane. Only call when gumbel_avx512_supported().
+// IEEE operations as gumbel_noise lane by lane. Only call when gumbel_avx512_supported().
 void gumbel_row_avx512(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
 bool gumbel_avx512_supported();
-// The same for AVX-512 without VAES and VBMI (gumbel_avx512_aesni.cpp: the rounds by AES-NI). Only call
+// The same for AVX-512 without VAES (gumbel_avx512_aesni.cpp: the rounds by AES-NI). Only call
 // when gumbel_avx512_aesni_supported().
 void gumbel_row_avx512_aesni(const RowUniforms& rng, int64_t row, int n, const float* logp, float scale, float* out);
 bool gumbel_avx512_aesni_supported();
-// gumbel_row_avx512 where the CPU has AVX-512 with VAES and VBMI, else gumbel_row_avx512_aesni where it
+// gumbel_row_avx512 where the CPU has AVX-512 with VAES, else gumbel_row_avx512_aesni where it
 // has AVX-512 and AES-NI, else gumbel_row_scalar.
 GumbelRowFn gumbel_row();
 
