@@ -222,35 +222,35 @@ double ulps_off(float got, double ref) {
 }
 
 // The noise's two logs against double references, with the bounds synthetic.hpp states (measured there on
-// all 2^23 uniforms): y = neg_log2(u) within 1.41 ulp of -log2 u; the Gumbel noise g = gumbel_noise(u)
-// within 2.89 ulp of -log(-log u) where |g| > 0.5 and within 9.7e-7 absolute everywhere.
+// all 2^23 uniforms): y = neg_log2(u) within 2.16 ulp of -log2 u; the Gumbel noise g = gumbel_noise(u)
+// within 2.88 ulp of -log(-log u) where |g| > 0.5 and within 1.04e-6 absolute everywhere.
 TEST(FastLog, MatchesStdLog) {
   // Subinterval edges, the ends of the uniforms' range and the c = 1 subinterval [0.96875, 1) of z.
   for (float u : {0.5f, 0.75f, 0.96875f, 0.9687499f, 0.70710677f, 1e-7f, 1.0f - 5.96e-8f, 0x1p-24f, 0.25f, 0.375f}) {
-    EXPECT_LE(ulps_off(workload_detail::neg_log2(u), -std::log2(static_cast<double>(u))), 1.41) << u;
+    EXPECT_LE(ulps_off(workload_detail::neg_log2(u), -std::log2(static_cast<double>(u))), 2.16) << u;
   }
   // Exact: u = 2^-j has z = 1 in subinterval 0 (c != 1): y = j needs -T2 - k and the polynomial to meet at
   // j within rounding; u = 0.5 has k = -1, z = 1 (subinterval 0), and y = 1.
   for (int j = 1; j <= 24; ++j) {
-    EXPECT_LE(ulps_off(workload_detail::neg_log2(std::ldexp(1.0f, -j)), j), 1.41) << j;
+    EXPECT_LE(ulps_off(workload_detail::neg_log2(std::ldexp(1.0f, -j)), j), 2.16) << j;
   }
   // Just below 1 (k = -1, c = 1: -T2 - k = 0 exactly) y keeps its relative precision: -log2(1 - 2^-24).
-  EXPECT_LE(ulps_off(workload_detail::neg_log2(1.0f - 0x1p-24f), -std::log2(1.0 - 0x1p-24)), 1.41);
+  EXPECT_LE(ulps_off(workload_detail::neg_log2(1.0f - 0x1p-24f), -std::log2(1.0 - 0x1p-24)), 2.16);
   for (uint32_t k = 0; k < (1u << 23); k += 7) {  // every 7th of the 2^23 uniforms, both ends included below
     const float u = workload_detail::RowUniforms::to_unit_open(k);
     ASSERT_GT(u, 0.0f);
     ASSERT_LT(u, 1.0f);
     const double ref = std::log(static_cast<double>(u));
-    ASSERT_LE(ulps_off(workload_detail::neg_log2(u), -ref / std::log(2.0)), 1.41) << u;
+    ASSERT_LE(ulps_off(workload_detail::neg_log2(u), -ref / std::log(2.0)), 2.16) << u;
     const float g = workload_detail::gumbel_noise(u);
     const double g_ref = -std::log(-ref);
-    ASSERT_NEAR(g, g_ref, 9.7e-7) << u;
+    ASSERT_NEAR(g, g_ref, 1.04e-6) << u;
     if (std::abs(g_ref) > 0.5) {
-      ASSERT_LE(ulps_off(g, g_ref), 2.89) << u;
+      ASSERT_LE(ulps_off(g, g_ref), 2.88) << u;
     }
   }
   for (float u : {0x1p-24f, 1.0f - 0x1p-24f}) {  // the two ends
-    EXPECT_NEAR(workload_detail::gumbel_noise(u), -std::log(-std::log(static_cast<double>(u))), 9.7e-7) << u;
+    EXPECT_NEAR(workload_detail::gumbel_noise(u), -std::log(-std::log(static_cast<double>(u))), 1.04e-6) << u;
   }
   EXPECT_EQ(workload_detail::RowUniforms::to_unit_open(0xff800000u), 0x1p-24f);  // the high 9 bits do not count
   EXPECT_EQ(workload_detail::RowUniforms::to_unit_open(0x007fffffu), 1.0f - 0x1p-24f);
@@ -317,9 +317,10 @@ TEST(GumbelRow, Avx512MatchesScalar) {
     }
 }
 
-// Several rows at once (gumbel_rows: blocks of 8 registers across row ends for rows of 16 P values up to
-// 512, then the rest register by register) give the bits of one gumbel_row_scalar call per row, for
-// blocks that end mid-row, row counts whose last registers make no whole block, and rows wider than 512.
+// Several rows at once (gumbel_rows: steps of 4 registers across row ends for rows of 16 P values up to
+// 512, then the rest up to 8 registers at a time with masks) give the bits of one gumbel_row_scalar call
+// per row, for steps that end mid-row, row counts whose last registers make no whole step (n = 32 or 48
+// and one row: fewer than 4 registers in all), and rows wider than 512.
 TEST(GumbelRow, RowsAtOnceMatchRowByRow) {
   const workload_detail::RowUniforms rng(99, 0xabcdef);
   std::vector<float> logp(528);

@@ -36,18 +36,19 @@ inline uint64_t stream_id(uint64_t step, uint64_t layer, Purpose purpose) {
 //
 // The inner log in base 2, y = -log2 u = -(k + [m >= 1.5] + log2 c + log2(1 + rho)), rho = z / c - 1, with
 // no multiply by ln 2 anywhere: r = z A - K in one fma (K = fp32 1 / ln 2, A = K / c a table entry, so r =
-// K rho before rounding), y = (-T2 - k) + -(r + r^2 q(r)), where T2 = [m >= 1.5] + log2 c (each A chosen
-// within 2^-10 of K / (the centre) so that T2 is within 1e-11 of a float; c = 1 exactly for i = 15, so T2
-// = 1 and k = -1 cancel exactly and y keeps full relative precision as u -> 1) and r + r^2 q(r), q a
-// quadratic, is within 3.1e-8 relative of K log(1 + r / K) = (1 + 1.3e-8) log2(1 + rho) on the subintervals
-// (|r| < 0.046; the factor K ln 2 is fp32 rounding of 1 / ln 2). The outer log then only needs log y: g =
-// -log(ln2 y) = -(k ln2 + T + log(ln 2) + log(1 + r)), r = z / c - 1 (|r| < 0.032), log(1 + r) ~ r + r^2
-// (b2 + b3 r), T' = T + log(ln 2) one table. That is 5 multiply-pipe operations a log, not 6 and 7: the
-// noise's cost is in them (on Zen 4, FMAs and AES rounds share two pipes, adds and VGETEXP/VGETMANT the
-// other two). The coefficients are minimax fits (Lawson's iteration) nudged a few ulps so that, over all
-// 2^23 uniforms against a double reference, y is at most 1.41 ulp from -log2 u and g at most 2.89 ulp
-// from -log(-log u) where |g| > 0.5, within 9.7e-7 (one ulp of g near 16) everywhere
-// (tests/unit/test_workload.cpp checks every 7th).
+// K rho before rounding), y = (-T2 - k) - r (1 + r q(r)) (Horner's form: the last step one fma), where T2 =
+// [m >= 1.5] + log2 c (each A chosen within 2^-10 of K / (the centre) so that T2 is within 1e-11 of a
+// float; c = 1 exactly for i = 15, so T2 = 1 and k = -1 cancel exactly and y keeps its relative precision
+// as u -> 1) and r (1 + r q(r)), q a quadratic, is within 3.1e-8 relative of K log(1 + r / K) = (1 +
+// 1.3e-8) log2(1 + rho) on the subintervals (|r| < 0.046; the factor K ln 2 is fp32 rounding of 1 / ln 2).
+// The outer log then only needs log y: g = -log(ln2 y) = -(k ln2 + T + log(ln 2) + log(1 + r)), r = z / c
+// - 1 (|r| < 0.032), log(1 + r) ~ r (1 + r (b2 + b3 r)), T' = T + log(ln 2) one table. That is 5 FMAs a
+// log and no multiply, not 6 and 7 operations on the multiply pipes, where the noise's cost is (on Zen 4
+// FMAs and AES rounds share two pipes, adds, shifts and VGETEXP/VGETMANT the other two, and every 512-bit
+// operation costs about 0.6 cycles in this loop: bench/README.md, run U). The coefficients are minimax
+// fits (Lawson's iteration) nudged a few ulps so that, over all 2^23 uniforms against a double reference,
+// y is at most 2.16 ulp from -log2 u and g at most 2.88 ulp from -log(-log u) where |g| > 0.5, within
+// 1.04e-6 (1.1 ulp of g near 8.3, u -> 1) everywhere (tests/unit/test_workload.cpp checks every 7th).
 namespace log_const {
 // A = K / c (fp32, c implied) and -T2 = -([i >= 8] + log2 c) (rounded from 40 digits) of the inner log.
 alignas(64) inline constexpr float kA[16] = {
@@ -57,7 +58,7 @@ alignas(64) inline constexpr float kNegT2[16] = {
     -0.044453323f, -0.12980548f, -0.20995368f, -0.28473648f, -0.3569511f, -0.4249692f, -0.49322402f, -0.5543762f,
     -0.61462396f,  -0.67231166f, -0.72746444f, -0.7813607f,  -0.8333623f, -0.8822407f, -0.931428f,   -1.0f};
 inline constexpr float kInvLn2 = 1.442695f;  // K, fp32 1 / ln 2 (= kA[15]: c = 1)
-inline constexpr float kA2 = -0.34657368f, kA3 = 0.1602263f, kA4 = -0.08344408f;  // q(r) = kA2 + r (kA3 + r kA4)
+inline constexpr float kA2 = -0.34657356f, kA3 = 0.1602263f, kA4 = -0.08344408f;  // q(r) = kA2 + r (kA3 + r kA4)
 // 1 / c (fp32) and T' = [i >= 8] ln 2 - log(fp32 1 / c) + log(ln 2) (rounded from 40 digits) of the outer log.
 alignas(64) inline constexpr float kInvC[16] = {
     0.97056818f, 0.913425744f, 0.86409837f, 0.821119666f, 0.781135321f, 0.744657218f, 0.710069656f, 0.680412114f,
@@ -66,7 +67,7 @@ alignas(64) inline constexpr float kTOuter[16] = {
     -0.33663929f, -0.27595973f, -0.22044426f, -0.1694265f, -0.11950604f, -0.07168164f, -0.024120715f, 0.018543694f,
     0.058166567f, 0.098876715f, 0.13800803f,  0.17328563f, 0.20936432f,  0.24639192f,  0.2805288f,    0.32663426f};
 inline constexpr float kLn2 = 0.693147182f;
-inline constexpr float kB2 = -0.50016534f, kB3 = 0.33353493f;  // log(1 + r) ~ r + r^2 (kB2 + kB3 r)
+inline constexpr float kB2 = -0.5001596f, kB3 = 0.33353493f;  // log(1 + r) ~ r (1 + r (kB2 + kB3 r))
 }  // namespace log_const
 
 // k (as a float), z in [0.75, 1.5) and the subinterval i of a positive normal float, as above.
@@ -78,7 +79,7 @@ inline LogSplit log_split(float x) {
   const uint32_t ix = std::bit_cast<uint32_t>(x);
   const float kf = static_cast<float>(static_cast<int32_t>(ix >> 23) - 127);               // VGETEXPPS
   const uint32_t iz = (ix & 0x007fffffu) | ((ix & 0x00400000u) ? 0x3f000000u : 0x3f800000u);  // VGETMANTPS
-  return {kf, std::bit_cast<float>(iz), (iz >> 19) & 15u};
+  return {kf, std::bit_cast<float>(iz), (ix >> 19) & 15u};  // z's top 4 mantissa bits are x's
 }
 
 // y = -log2 u for u in (0, 1) (any positive normal float; the accuracy above is measured on the uniforms).
@@ -87,8 +88,7 @@ inline float neg_log2(float u) {
   const LogSplit s = log_split(u);
   const float r = std::fma(s.z, kA[s.i], -kInvLn2);
   const float q = std::fma(std::fma(kA4, r, kA3), r, kA2);
-  const float neg_l = -std::fma(q, r * r, r);
-  return (kNegT2[s.i] - s.kf) + neg_l;
+  return std::fma(-std::fma(q, r, 1.0f), r, kNegT2[s.i] - s.kf);
 }
 
 // g = -log(ln2 y) for y > 0 normal: the Gumbel noise -log(-log u) of y = neg_log2(u).
@@ -97,8 +97,7 @@ inline float gumbel_of_neg_log2(float y) {
   const LogSplit s = log_split(y);
   const float r = std::fma(s.z, kInvC[s.i], -1.0f);
   const float q = std::fma(kB3, r, kB2);
-  const float neg_l = -std::fma(q, r * r, r);
-  return -std::fma(s.kf, kLn2, kTOuter[s.i]) + neg_l;
+  return std::fma(-std::fma(q, r, 1.0f), r, -std::fma(s.kf, kLn2, kTOuter[s.i]));
 }
 
 // The standard Gumbel noise of a uniform in (0, 1).
@@ -163,7 +162,7 @@ bool gumbel_avx512_aesni_supported();
 GumbelRowFn gumbel_row();
 
 // Rows row0 .. row0 + rows - 1, each as gumbel_row makes it, into out: [rows, n]. The AVX-512 twin
-// makes 8 registers of 16 values at a time across row boundaries (their rounds side by side), the same bits.
+// makes registers of 16 values a few at a time across row boundaries (gumbel_avx512.cpp), the same bits.
 using GumbelRowsFn = void (*)(const RowUniforms& rng, int64_t row0, int64_t rows, int n, const float* logp,
                               float scale, float* out);
 void gumbel_rows_scalar(const RowUniforms& rng, int64_t row0, int64_t rows, int n, const float* logp, float scale,
