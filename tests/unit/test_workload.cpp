@@ -289,7 +289,7 @@ namespace {
 
 // The AVX-512 generator gives the same bits as the portable one (uniforms, gumbel_noise, scale and
 // popularity), for row lengths with partial registers and rows far apart.
-// Both AVX-512 variants (with VAES and VBMI; with AES-NI only, as on Cascade Lake), where this CPU can
+// Both AVX-512 variants (with VAES; with AES-NI only, as on Cascade Lake), where this CPU can
 // run them.
 std::vector<workload_detail::GumbelRowFn> avx512_row_variants() {
   std::vector<workload_detail::GumbelRowFn> out;

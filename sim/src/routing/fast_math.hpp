@@ -32,6 +32,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numbers>
 
 namespace moesim::routing {
 
@@ -40,8 +41,8 @@ inline constexpr float kUnder = -87.0f;  // x >= kUnder: the result is normal (e
 inline constexpr float kFloor = -104.0f;  // x < kFloor (or -inf) is taken as kFloor: exp(-104) = 6.8e-46 rounds to 0
 inline constexpr float kOver = 88.7f;    // x > kOver: +inf (the result would pass FLT_MAX near 88.72)
 inline constexpr float kMagic = 393216.0f;  // 1.5 * 2^18: x / ln2 + kMagic holds round(32 x / ln2) / 32, its low mantissa bits 32 k + j
-inline constexpr float kOneOverLn2 = 1.44269502f;  // 1 / ln 2
-inline constexpr float kLn2 = 0.693147182f;        // ln 2 rounded to fp32 (1.9e-9 above it)
+inline constexpr float kOneOverLn2 = std::numbers::log2e_v<float>;  // 1 / ln 2 rounded to fp32 (1.44269502)
+inline constexpr float kLn2 = std::numbers::ln2_v<float>;  // ln 2 rounded to fp32 (0.693147182, 1.9e-9 above it)
 // exp(r) - 1 ~ r (kC1 + kC2 r): the minimax pair for the relative error on |r| <= 0.01084 (ln 2 / 64 and
 // the rounding of 32 x / ln 2), found numerically (Nelder-Mead on 4001 points), then rounded to fp32.
 inline constexpr float kC1 = 1.00001466f, kC2 = 0.49999997f;

@@ -2,11 +2,11 @@
 //
 // ARS-5 (ars.hpp) with VAES: one register holds 4 counters (16 values), and one instruction does an AES
 // round of all four. Then the same IEEE operations as RowUniforms::to_unit_open and gumbel_noise
-// (synthetic.hpp), lane by lane, nothing fused (fp-contract=off; signs folded into fnmsub and fnmadd, exact): the
-// values are bit-identical to the scalar path (unit tests GumbelRow.*). Rows of 16 P values (P <= 32) are
-// one stream of full registers across row ends, made 4 at a time with the next 4's AES rounds issued
-// between their uniforms and their logs; other rows go 8 registers at a time with masks, their rounds
-// side by side, then their log stages. Per 16 values: 5 AES instructions and 23 vector
+// (synthetic.hpp), lane by lane, nothing fused (fp-contract=off; signs folded into fnmsub and fnmadd,
+// exact): the values are bit-identical to the scalar path (unit tests GumbelRow.*). Rows of 16 P values
+// (P <= 32) are one stream of full registers across row ends, made 4 at a time with the next 4's AES
+// rounds issued between their uniforms and their logs; other rows go 8 registers at a time with masks,
+// their rounds side by side, then their log stages. Per 16 values: 5 AES instructions and 23 vector
 // operations for the uniforms and logs; the rounds and 10 FMAs run on Zen 4's two multiply pipes, the
 // rest on its adders or either.
 // The code is gumbel_avx512_body.inc, shared with gumbel_avx512_aesni.cpp (AVX-512 without VAES).

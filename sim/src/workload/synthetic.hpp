@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstdint>
 #include <memory>
+#include <numbers>
 #include <vector>
 
 namespace moesim::workload_detail {
@@ -57,7 +58,8 @@ alignas(64) inline constexpr float kA[16] = {
 alignas(64) inline constexpr float kNegT2[16] = {
     -0.044453323f, -0.12980548f, -0.20995368f, -0.28473648f, -0.3569511f, -0.4249692f, -0.49322402f, -0.5543762f,
     -0.61462396f,  -0.67231166f, -0.72746444f, -0.7813607f,  -0.8333623f, -0.8822407f, -0.931428f,   -1.0f};
-inline constexpr float kInvLn2 = 1.442695f;  // K, fp32 1 / ln 2 (= kA[15]: c = 1)
+inline constexpr float kInvLn2 = std::numbers::log2e_v<float>;  // K, 1 / ln 2 rounded to fp32 (1.44269502)
+static_assert(kA[15] == kInvLn2 && kNegT2[15] == -1.0f, "c = 1 in [0.96875, 1): A = K and T2 = 1 exactly");
 inline constexpr float kA2 = -0.34657356f, kA3 = 0.1602263f, kA4 = -0.08344408f;  // q(r) = kA2 + r (kA3 + r kA4)
 // 1 / c (fp32) and T' = [i >= 8] ln 2 - log(fp32 1 / c) + log(ln 2) (rounded from 40 digits) of the outer log.
 alignas(64) inline constexpr float kInvC[16] = {
@@ -66,7 +68,7 @@ alignas(64) inline constexpr float kInvC[16] = {
 alignas(64) inline constexpr float kTOuter[16] = {
     -0.33663929f, -0.27595973f, -0.22044426f, -0.1694265f, -0.11950604f, -0.07168164f, -0.024120715f, 0.018543694f,
     0.058166567f, 0.098876715f, 0.13800803f,  0.17328563f, 0.20936432f,  0.24639192f,  0.2805288f,    0.32663426f};
-inline constexpr float kLn2 = 0.693147182f;
+inline constexpr float kLn2 = std::numbers::ln2_v<float>;  // ln 2 rounded to fp32 (0.693147182)
 inline constexpr float kB2 = -0.5001596f, kB3 = 0.33353493f;  // log(1 + r) ~ r (1 + r (kB2 + kB3 r))
 }  // namespace log_const
 
