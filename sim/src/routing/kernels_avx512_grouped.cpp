@@ -37,6 +37,16 @@ constexpr FoldIndex make_fold_index() {
 }
 alignas(64) constexpr FoldIndex kFold = make_fold_index();
 
+// Levels 0 and 1 of the same network by 128-bit shuffles (the same lanes: level 0 takes the 256-bit
+// halves, level 1 the even and odd 128-bit quarters).
+template <int kLevel>
+inline Top2 fold_by_shuffle(Top2 a, Top2 b) {
+  static_assert(kLevel == 0 || kLevel == 1);
+  constexpr int first = kLevel == 0 ? 0x44 : 0x88, second = kLevel == 0 ? 0xEE : 0xDD;
+  return merge(Top2{_mm512_shuffle_f32x4(a.a, b.a, first), _mm512_shuffle_f32x4(a.b, b.b, first)},
+               Top2{_mm512_shuffle_f32x4(a.a, b.a, second), _mm512_shuffle_f32x4(a.b, b.b, second)});
+}
+
 inline Top2 fold(Top2 a, Top2 b, int level) {
   const __m512i i1 = _mm512_load_si512(kFold.lane[level][0]), i2 = _mm512_load_si512(kFold.lane[level][1]);
   const Top2 first{_mm512_permutex2var_ps(a.a, i1, b.a), _mm512_permutex2var_ps(a.b, i1, b.b)};
@@ -49,6 +59,22 @@ inline Top2 fold(Top2 a, Top2 b, int level) {
 template <int R>
 inline void group_top2(const float* key, int n, int groups, int vpg, Top2* top) {
   const __m512 ninf = _mm512_set1_ps(-kInf);
+  // DeepSeek-V3 (8 groups of 32), row by row: 16 registers live where all R rows at once held 64 (spills);
+  // levels 0 and 1 by 128-bit shuffles. Bench/README.md, stop 20.
+  if (groups == 8 && vpg == 2) {
+    for (int r = 0; r < R; ++r) {
+      Top2 reg[8];
+      for (int g = 0; g < 8; ++g) {
+        const __m512 v0 = _mm512_loadu_ps(key + r * n + 32 * g), v1 = _mm512_loadu_ps(key + r * n + 32 * g + 16);
+        reg[g] = {_mm512_max_ps(v0, v1), _mm512_min_ps(v0, v1)};
+      }
+      for (int p = 0; p < 4; ++p) reg[p] = fold_by_shuffle<0>(reg[2 * p], reg[2 * p + 1]);
+      for (int p = 0; p < 2; ++p) reg[p] = fold_by_shuffle<1>(reg[2 * p], reg[2 * p + 1]);
+      reg[0] = fold(reg[0], reg[1], 2);
+      top[r] = fold(reg[0], Top2{ninf, ninf}, 3);
+    }
+    return;
+  }
   Top2 reg[R][16];
   for (int g = 0; g < groups; ++g)
     for (int r = 0; r < R; ++r) {
@@ -60,7 +86,7 @@ inline void group_top2(const float* key, int n, int groups, int vpg, Top2* top) 
       }
       reg[r][g] = t;
     }
-  if (groups == 8) {  // DeepSeek-V3: the network unrolled, rows interleaved in every fold
+  if (groups == 8) {  // 8 groups of other sizes: the network unrolled, rows interleaved in every fold
     for (int r = 0; r < R; ++r)
       for (int p = 0; p < 4; ++p) reg[r][p] = fold(reg[r][2 * p], reg[r][2 * p + 1], 0);
     for (int r = 0; r < R; ++r)
@@ -133,6 +159,14 @@ inline float kept_lane_threshold(const float* key, uint32_t kept_vecs, int n, in
   for (int i = 0; i < n; i += 16)
     lane_max = _mm512_mask_max_ps(lane_max, lanes_if(kept_vecs, i / 16), lane_max, _mm512_loadu_ps(key + i));
   return lane_threshold(lane_max, k);
+}
+
+// The bit masks of the keys >= t of the kept vectors (bit e % 64 of sel[e / 64] for expert e; sel zero
+// on entry), for the many-candidates path of the compress listing.
+inline void candidate_masks(const float* key, uint32_t kept_vecs, int n, __m512 t, uint64_t* sel) {
+  for (int i = 0; i < n / 16; ++i)
+    if ((kept_vecs >> i) & 1u)
+      sel[i / 4] |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(key + 16 * i), t, _CMP_GE_OQ)) << (16 * (i % 4));
 }
 
 // A threshold t <= the k-th best key of the kept groups. The top two of every kept group are 2 keep
@@ -226,27 +260,41 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
                                    : kept_threshold(top[r], kept[r], keys + r * n, kept_vecs[r], n, d.keep, k));
   }
   // The candidates >= t of the kept vectors only (keep * vpg of them in every row: a fixed trip count),
-  // as bit masks (bit e % 64 of sel[e / 64] for expert e; the many-candidates path reads them), and in
-  // increasing expert order: with kCompress each vector's compressed into the lanes after those before
-  // it, else gathered once from the masks (which listing is faster depends on the CPU: simd.hpp).
+  // in increasing expert order: with kCompress each vector's compressed into the lanes after those before
+  // it, kept group by kept group, else gathered once from their bit masks (bit e % 64 of sel[e / 64] for
+  // expert e; which listing is faster depends on the CPU: simd.hpp). The compress listing makes no masks:
+  // the many-candidates path makes its row's (candidate_masks), so the loop keeps only the compress's
+  // work (a third fewer instructions a vector, stop 20).
   uint64_t sel[R][4] = {};
-  uint32_t left[R];
   Candidates cand[R];
-  for (int r = 0; r < R; ++r) {
-    left[r] = kept_vecs[r];
-    if constexpr (kCompress) cand[r] = {_mm512_setzero_si512(), _mm512_set1_ps(-kInf), 0u};
-  }
-  for (int j = 0; j < d.keep * vpg; ++j)
+  if constexpr (kCompress) {
+    unsigned left[R];
     for (int r = 0; r < R; ++r) {
-      const int i = __builtin_ctz(left[r]);
-      left[r] &= left[r] - 1;
-      const __m512 kv = _mm512_loadu_ps(keys + r * n + 16 * i);
-      const __mmask16 m = _mm512_cmp_ps_mask(kv, t[r], _CMP_GE_OQ);
-      sel[r][i / 4] |= static_cast<uint64_t>(m) << (16 * (i % 4));
-      if constexpr (kCompress) append_candidates(cand[r], kv, m, 16 * i);
+      left[r] = kept[r];
+      cand[r] = {_mm512_setzero_si512(), _mm512_set1_ps(-kInf), 0u};
     }
-  if constexpr (!kCompress)
+    for (int j = 0; j < d.keep; ++j)
+      for (int r = 0; r < R; ++r) {
+        const int g = __builtin_ctz(left[r]);
+        left[r] &= left[r] - 1;
+        for (int v = 0; v < vpg; ++v) {
+          const int i = vpg * g + v;
+          const __m512 kv = _mm512_loadu_ps(keys + r * n + 16 * i);
+          append_candidates(cand[r], kv, _mm512_cmp_ps_mask(kv, t[r], _CMP_GE_OQ), 16 * i);
+        }
+      }
+  } else {
+    uint32_t left[R];
+    for (int r = 0; r < R; ++r) left[r] = kept_vecs[r];
+    for (int j = 0; j < d.keep * vpg; ++j)
+      for (int r = 0; r < R; ++r) {
+        const int i = __builtin_ctz(left[r]);
+        left[r] &= left[r] - 1;
+        sel[r][i / 4] |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(keys + r * n + 16 * i), t[r], _CMP_GE_OQ))
+                         << (16 * (i % 4));
+      }
     for (int r = 0; r < R; ++r) cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
+  }
   order_best_first<R>(cand);
   const __mmask16 out = first_lanes(static_cast<unsigned>(k));
   __m512i chosen[R];
@@ -256,6 +304,7 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       chosen[r] = cand[r].ci;
       _mm512_mask_storeu_epi32(ix, out, chosen[r]);
     } else {  // many candidates (ties, extreme rows): sorted insertion
+      if constexpr (kCompress) candidate_masks(keys + r * n, kept_vecs[r], n, t[r], sel[r]);
       insert_candidates(keys + r * n, sel[r], blocks, k, ix);
       chosen[r] = _mm512_maskz_loadu_epi32(out, ix);
     }
