@@ -54,20 +54,32 @@ inline Top2 fold(Top2 a, Top2 b, int level) {
   return merge(first, second);
 }
 
+// The lane-wise top two of group g's vpg vectors of one row: the first two as {max, min} (max(-inf, min)
+// is the min, NaN-free keys), then one merge a vector.
+inline Top2 lane_top2(const float* row, int g, int vpg) {
+  const __m512 v0 = _mm512_loadu_ps(row + 16 * vpg * g);
+  if (vpg == 1) return {v0, _mm512_set1_ps(-kInf)};
+  const __m512 v1 = _mm512_loadu_ps(row + 16 * vpg * g + 16);
+  Top2 t{_mm512_max_ps(v0, v1), _mm512_min_ps(v0, v1)};
+  for (int v = 2; v < vpg; ++v) {
+    const __m512 kv = _mm512_loadu_ps(row + 16 * (vpg * g + v));
+    t.b = _mm512_max_ps(t.b, _mm512_min_ps(t.a, kv));
+    t.a = _mm512_max_ps(t.a, kv);
+  }
+  return t;
+}
+
 // R rows: the keys of each group's vectors, lane-wise top two, then a fold network over the groups: lane
 // g of top[r] holds the top two keys of group g of row r (lanes >= groups: -inf). key: [R, n].
 template <int R>
 inline void group_top2(const float* key, int n, int groups, int vpg, Top2* top) {
   const __m512 ninf = _mm512_set1_ps(-kInf);
-  // DeepSeek-V3 (8 groups of 32), row by row: 16 registers live where all R rows at once held 64 (spills);
-  // levels 0 and 1 by 128-bit shuffles. Bench/README.md, stop 20.
-  if (groups == 8 && vpg == 2) {
+  // 8 groups (DeepSeek-V3: of 32), row by row: 16 registers live where all R rows at once held 64
+  // (spills); levels 0 and 1 by 128-bit shuffles. Bench/README.md, stop 20.
+  if (groups == 8) {
     for (int r = 0; r < R; ++r) {
       Top2 reg[8];
-      for (int g = 0; g < 8; ++g) {
-        const __m512 v0 = _mm512_loadu_ps(key + r * n + 32 * g), v1 = _mm512_loadu_ps(key + r * n + 32 * g + 16);
-        reg[g] = {_mm512_max_ps(v0, v1), _mm512_min_ps(v0, v1)};
-      }
+      for (int g = 0; g < 8; ++g) reg[g] = lane_top2(key + r * n, g, vpg);
       for (int p = 0; p < 4; ++p) reg[p] = fold_by_shuffle<0>(reg[2 * p], reg[2 * p + 1]);
       for (int p = 0; p < 2; ++p) reg[p] = fold_by_shuffle<1>(reg[2 * p], reg[2 * p + 1]);
       reg[0] = fold(reg[0], reg[1], 2);
@@ -77,24 +89,7 @@ inline void group_top2(const float* key, int n, int groups, int vpg, Top2* top) 
   }
   Top2 reg[R][16];
   for (int g = 0; g < groups; ++g)
-    for (int r = 0; r < R; ++r) {
-      Top2 t{_mm512_loadu_ps(key + r * n + 16 * vpg * g), ninf};
-      for (int v = 1; v < vpg; ++v) {
-        const __m512 kv = _mm512_loadu_ps(key + r * n + 16 * (vpg * g + v));
-        t.b = _mm512_max_ps(t.b, _mm512_min_ps(t.a, kv));
-        t.a = _mm512_max_ps(t.a, kv);
-      }
-      reg[r][g] = t;
-    }
-  if (groups == 8) {  // 8 groups of other sizes: the network unrolled, rows interleaved in every fold
-    for (int r = 0; r < R; ++r)
-      for (int p = 0; p < 4; ++p) reg[r][p] = fold(reg[r][2 * p], reg[r][2 * p + 1], 0);
-    for (int r = 0; r < R; ++r)
-      for (int p = 0; p < 2; ++p) reg[r][p] = fold(reg[r][2 * p], reg[r][2 * p + 1], 1);
-    for (int r = 0; r < R; ++r) reg[r][0] = fold(reg[r][0], reg[r][1], 2);
-    for (int r = 0; r < R; ++r) top[r] = fold(reg[r][0], Top2{ninf, ninf}, 3);
-    return;
-  }
+    for (int r = 0; r < R; ++r) reg[r][g] = lane_top2(key + r * n, g, vpg);
   int count = groups;
   for (int level = 0; level < 4; ++level) {  // 16 lanes per group -> 8 -> 4 -> 2 -> 1
     const int next = (count + 1) / 2;
@@ -161,12 +156,13 @@ inline float kept_lane_threshold(const float* key, uint32_t kept_vecs, int n, in
   return lane_threshold(lane_max, k);
 }
 
-// The bit masks of the keys >= t of the kept vectors (bit e % 64 of sel[e / 64] for expert e; sel zero
-// on entry), for the many-candidates path of the compress listing.
-inline void candidate_masks(const float* key, uint32_t kept_vecs, int n, __m512 t, uint64_t* sel) {
-  for (int i = 0; i < n / 16; ++i)
-    if ((kept_vecs >> i) & 1u)
-      sel[i / 4] |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(key + 16 * i), t, _CMP_GE_OQ)) << (16 * (i % 4));
+// The bit masks of one row's keys >= t in its kept vectors (bit e % 64 of sel[e / 64] for expert e; sel
+// zero on entry): what the gather listing lists, and the many-candidates path sorts.
+inline void candidate_masks(const float* key, uint32_t kept_vecs, __m512 t, uint64_t* sel) {
+  for (uint32_t left = kept_vecs; left != 0; left &= left - 1) {
+    const int i = __builtin_ctz(left);
+    sel[i / 4] |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(key + 16 * i), t, _CMP_GE_OQ)) << (16 * (i % 4));
+  }
 }
 
 // A threshold t <= the k-th best key of the kept groups. The top two of every kept group are 2 keep
@@ -284,16 +280,10 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
         }
       }
   } else {
-    uint32_t left[R];
-    for (int r = 0; r < R; ++r) left[r] = kept_vecs[r];
-    for (int j = 0; j < d.keep * vpg; ++j)
-      for (int r = 0; r < R; ++r) {
-        const int i = __builtin_ctz(left[r]);
-        left[r] &= left[r] - 1;
-        sel[r][i / 4] |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(keys + r * n + 16 * i), t[r], _CMP_GE_OQ))
-                         << (16 * (i % 4));
-      }
-    for (int r = 0; r < R; ++r) cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
+    for (int r = 0; r < R; ++r) {
+      candidate_masks(keys + r * n, kept_vecs[r], t[r], sel[r]);
+      cand[r] = gather_candidates(keys + r * n, sel[r], blocks);
+    }
   }
   order_best_first<R>(cand);
   const __mmask16 out = first_lanes(static_cast<unsigned>(k));
@@ -304,7 +294,7 @@ void group_limited_rows(const float* x, const GroupLimitedShape& sh, int32_t* id
       chosen[r] = cand[r].ci;
       _mm512_mask_storeu_epi32(ix, out, chosen[r]);
     } else {  // many candidates (ties, extreme rows): sorted insertion
-      if constexpr (kCompress) candidate_masks(keys + r * n, kept_vecs[r], n, t[r], sel[r]);
+      if constexpr (kCompress) candidate_masks(keys + r * n, kept_vecs[r], t[r], sel[r]);
       insert_candidates(keys + r * n, sel[r], blocks, k, ix);
       chosen[r] = _mm512_maskz_loadu_epi32(out, ix);
     }
